@@ -1,0 +1,30 @@
+/** How the CLI talks to a person: plain lines, colour only on a terminal and never with NO_COLOR. */
+
+const useColor = (stream: NodeJS.WriteStream): boolean =>
+  Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb'
+
+function paint(code: number, text: string, stream: NodeJS.WriteStream = process.stdout): string {
+  return useColor(stream) ? `\u001b[${code}m${text}\u001b[0m` : text
+}
+
+export const green = (text: string) => paint(32, text)
+export const red = (text: string, stream: NodeJS.WriteStream = process.stdout) => paint(31, text, stream)
+export const yellow = (text: string, stream: NodeJS.WriteStream = process.stdout) => paint(33, text, stream)
+export const dim = (text: string) => paint(2, text)
+
+export function info(line = ''): void {
+  process.stdout.write(`${line}\n`)
+}
+
+export function warn(line: string): void {
+  process.stderr.write(`${yellow('warning:', process.stderr)} ${line}\n`)
+}
+
+/** A duration for people: `45 ms`, `1.2 s`. */
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`
+}
+
+export function plural(count: number, word: string, pluralWord = `${word}s`): string {
+  return `${count} ${count === 1 ? word : pluralWord}`
+}

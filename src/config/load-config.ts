@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { ValidateFunction } from 'ajv'
+import { HomelabError } from '../errors.js'
+import { parseYamlSource, toData } from '../yaml-source.js'
+import type { YamlSource } from '../yaml-source.js'
+import { assertValid, createAjv } from './schema-check.js'
+import type { RawConfig } from './types.js'
+
+/** Where the JSON Schema of the config lives (also what editors use through the modeline). */
+export const CONFIG_SCHEMA_PATH = new URL('../../schema/homelab.config.schema.json', import.meta.url)
+
+/** The config as written, checked against the schema, with its source kept for error locations. */
+export interface LoadedConfig {
+  /** The config file as shown to the user. */
+  file: string
+  /** Absolute path of the folder holding the config. */
+  root: string
+  source: YamlSource
+  raw: RawConfig
+}
+
+let validateConfig: ValidateFunction | undefined
+
+async function configValidator(): Promise<ValidateFunction> {
+  if (!validateConfig) {
+    const schema = JSON.parse(await readFile(CONFIG_SCHEMA_PATH, 'utf8')) as object
+    validateConfig = createAjv().compile(schema)
+  }
+  return validateConfig
+}
+
+/** Shown path of a file: relative to the working directory when that is shorter. */
+export function displayPath(file: string, cwd = process.cwd()): string {
+  const relative = path.relative(cwd, file)
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file
+}
+
+/** Parse `text` as a homelab config and check it against the schema. */
+export async function parseConfig(text: string, file: string, root: string): Promise<LoadedConfig> {
+  const source = parseYamlSource(text, file)
+  if (source.doc.contents === null || (source.doc.contents as { value?: unknown }).value === null) {
+    throw new HomelabError('the config is empty', {
+      location: { file, line: 1, col: 1 },
+      hint: 'start from the example homelab.config.yaml of the homelab repository',
+    })
+  }
+  const data = toData(source)
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new HomelabError('the config must be a mapping with cluster, flux and apps', { location: { file, line: 1, col: 1 } })
+  }
+  assertValid(await configValidator(), data, source)
+  return { file, root, source, raw: data as RawConfig }
+}
+
+/** Read, parse and schema-check the config file. */
+export async function loadConfig(configPath: string): Promise<LoadedConfig> {
+  const absolute = path.resolve(configPath)
+  const file = displayPath(absolute)
+  let text: string
+  try {
+    text = await readFile(absolute, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new HomelabError(code === 'ENOENT' ? `config file not found: ${file}` : `cannot read ${file}: ${(error as Error).message}`, {
+      hint: code === 'ENOENT' ? 'run homelab in the folder of your homelab.config.yaml, or pass --config <file>' : undefined,
+    })
+  }
+  return parseConfig(text, file, path.dirname(absolute))
+}

@@ -1,0 +1,110 @@
+import { createRequire } from 'node:module'
+import type { ErrorObject, ValidateFunction } from 'ajv'
+import { HomelabError } from '../errors.js'
+import { didYouMean } from '../suggest.js'
+import { formatPath, locate } from '../yaml-source.js'
+import type { YamlPath, YamlSource } from '../yaml-source.js'
+
+const require = createRequire(import.meta.url)
+
+type AjvClass = typeof import('ajv').default
+let AjvConstructor: AjvClass | undefined
+
+/** A fresh ajv instance (strict; defaults filled in on request). Loaded lazily: ajv is heavy. */
+export function createAjv(options: { useDefaults?: boolean } = {}): import('ajv').default {
+  AjvConstructor ??= (require('ajv') as { default: AjvClass }).default
+  return new AjvConstructor({ strict: true, strictTypes: false, allErrors: false, useDefaults: options.useDefaults ?? false })
+}
+
+/**
+ * Check `data` with a compiled validator and turn the first error into a
+ * HomelabError pointing at the offending key or value in `source`.
+ * `base` is where `data` sits inside the YAML document (e.g. an app's options).
+ */
+export function assertValid(validate: ValidateFunction, data: unknown, source: YamlSource, base: YamlPath = [], subject = ''): void {
+  if (validate(data)) return
+  const error = pickError(validate.errors ?? [])
+  if (!error) throw new HomelabError(`${source.file} is not valid`)
+  throw schemaError(error, source, base, subject)
+}
+
+/** Prefer the error that says the most: an unknown key over a type error of its parent, etc. */
+function pickError(errors: ErrorObject[]): ErrorObject | undefined {
+  return errors.find((e) => e.keyword === 'additionalProperties') ?? errors[0]
+}
+
+/** JSON Pointer → path segments (`~1` → `/`, then `~0` → `~`). */
+export function pointerToPath(pointer: string): Array<string | number> {
+  if (pointer === '') return []
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((raw) => {
+      const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~')
+      return /^(0|[1-9]\d*)$/.test(segment) ? Number(segment) : segment
+    })
+}
+
+function schemaError(error: ErrorObject, source: YamlSource, base: YamlPath, subject: string): HomelabError {
+  const path = [...base, ...pointerToPath(error.instancePath)]
+  const where = subject || formatPath(path) || 'the config'
+  const params = error.params as Record<string, unknown>
+  const value = error.data
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty)
+      const allowed = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {})
+      const location = locate(source, [...path, key], { key: true })
+      const hint = allowed.length > 0 ? `allowed keys here: ${allowed.join(', ')}` : undefined
+      const inWhat = formatPath(path) || 'the top level'
+      return new HomelabError(`unknown key "${key}" in ${inWhat}${didYouMean(key, allowed)}`, { location, hint })
+    }
+    case 'required':
+      return new HomelabError(`${formatPath(path) || 'the config'} is missing the required key "${String(params.missingProperty)}"`, {
+        location: locate(source, path),
+      })
+    case 'propertyNames':
+    case 'not': {
+      const name = String(params.propertyName ?? path[path.length - 1] ?? '')
+      const keyPath = error.keyword === 'propertyNames' ? [...path, name] : path
+      return new HomelabError(`the key "${name}" is not allowed in ${formatPath(error.keyword === 'propertyNames' ? path : path.slice(0, -1)) || 'the config'}`, {
+        location: locate(source, keyPath, { key: true }),
+      })
+    }
+    case 'pattern':
+      return new HomelabError(patternMessage(where, value, error.schemaPath), { location: locate(source, path) })
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map((v) => String(v))
+      const suggestion = typeof value === 'string' ? didYouMean(value, allowed) : ''
+      return new HomelabError(`${where} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}${suggestion}`, {
+        location: locate(source, path),
+      })
+    }
+    case 'type':
+      return new HomelabError(`${where} must be ${article(String(params.type))}, not ${describe(value)}`, { location: locate(source, path) })
+    default:
+      return new HomelabError(`${where} ${error.message ?? 'is not valid'}`, { location: locate(source, path) })
+  }
+}
+
+function patternMessage(where: string, value: unknown, schemaPath: string): string {
+  const shown = JSON.stringify(value)
+  if (schemaPath.includes('dnsLabel')) {
+    return `${where} ${shown} is not a DNS-1123 label: use lowercase letters, digits and "-", start and end with a letter or digit, at most 63 characters`
+  }
+  if (schemaPath.includes('duration')) return `${where} ${shown} is not a duration like 30s, 10m or 1h30m`
+  return `${where} ${shown} has a form that is not allowed here`
+}
+
+function article(type: string): string {
+  const kinds = type.split(',')
+  return kinds.map((t) => (t === 'array' || t === 'object' || t === 'integer' ? `an ${t}` : `a ${t}`)).join(' or ')
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'object') return 'a mapping'
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`
+  return `${typeof value} ${String(value)}`
+}

@@ -1,0 +1,106 @@
+import { checkManifestFile } from './check-manifests.js'
+import type { ResolvedApp, ResolvedConfig } from './config/types.js'
+import { HomelabError } from './errors.js'
+import { compare, fluxFiles, kustomizeFile } from './flux-objects.js'
+import { compileTemplate, createHandlebars } from './templates/handlebars-env.js'
+import type { CompiledTemplate } from './templates/handlebars-env.js'
+import type { Template, TemplateFile, TemplateLibrary } from './templates/load-templates.js'
+
+/** File content: rendered text, or the bytes of a file copied verbatim. */
+export type FileContent = string | Uint8Array
+
+/** The whole output of a render: path under the output folder (with `/`) → content. */
+export type Plan = Map<string, FileContent>
+
+export interface RenderOptions {
+  /** Render only these app ids (the Flux folders are always generated). */
+  only?: ReadonlySet<string>
+}
+
+/**
+ * The pure centre of the tool: config and templates in, every output file out.
+ * No I/O; the same input gives the same bytes. Throws a HomelabError at the
+ * template file and line for anything that does not render to valid manifests.
+ */
+export function render(config: ResolvedConfig, library: TemplateLibrary, options: RenderOptions = {}): Plan {
+  const plan: Plan = new Map()
+  const renderer = createRenderer(library)
+  for (const app of config.apps) {
+    if (options.only && !options.only.has(app.id)) continue
+    const template = library.templates.get(app.template)
+    if (!template) throw new HomelabError(`template "${app.template}" of app "${app.id}" was not loaded`)
+    for (const [file, content] of renderApp(config, app, template, renderer)) plan.set(`apps/${app.id}/${file}`, content)
+  }
+  for (const [file, content] of fluxFiles(config)) plan.set(file, content)
+  return plan
+}
+
+/** Compiles each template file once, however many apps use it. */
+interface Renderer {
+  compiled(template: Template, file: TemplateFile): CompiledTemplate
+}
+
+function createRenderer(library: TemplateLibrary): Renderer {
+  let env: ReturnType<typeof createHandlebars> | undefined
+  const cache = new Map<TemplateFile, CompiledTemplate>()
+  return {
+    compiled(_template, file) {
+      let fn = cache.get(file)
+      if (!fn) {
+        env ??= createHandlebars(library.partials)
+        fn = compileTemplate(env, file.content.toString('utf8'), file.file)
+        cache.set(file, fn)
+      }
+      return fn
+    },
+  }
+}
+
+/** The files of one app's folder, keyed by path inside it. */
+function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template, renderer: Renderer): Map<string, FileContent> {
+  const files = new Map<string, FileContent>()
+  const resources: string[] = []
+  const context = {
+    app: { id: app.id, template: app.template, namespace: app.namespace },
+    options: app.options,
+    values: config.values,
+    cluster: config.cluster,
+    flux: {
+      repository: config.flux.repository,
+      branch: config.flux.branch,
+      path: config.flux.path,
+      namespace: 'flux-system',
+    },
+  }
+  const describe = `app "${app.id}"`
+  for (const file of template.files) {
+    switch (file.kind) {
+      case 'rendered-resource': {
+        const text = withFinalNewline(renderer.compiled(template, file)(context))
+        if (!checkManifestFile(text, file.file, describe)) continue // every document empty: left out
+        files.set(file.outputPath, text)
+        resources.push(file.outputPath)
+        break
+      }
+      case 'rendered-file':
+        files.set(file.outputPath, renderer.compiled(template, file)(context))
+        break
+      case 'resource':
+        checkManifestFile(file.content.toString('utf8'), file.file, describe)
+        files.set(file.outputPath, file.content)
+        resources.push(file.outputPath)
+        break
+      case 'file':
+        files.set(file.outputPath, file.content)
+        break
+    }
+  }
+  if (!template.ownKustomization) {
+    files.set('kustomization.yaml', kustomizeFile(resources.sort(compare)))
+  }
+  return files
+}
+
+function withFinalNewline(text: string): string {
+  return text.endsWith('\n') ? text : text + '\n'
+}

@@ -1,0 +1,85 @@
+import Handlebars from 'handlebars'
+import { HomelabError, isHomelabError } from '../errors.js'
+import { helpers } from './helpers.js'
+import type { TemplatePartial } from './load-templates.js'
+
+export type CompiledTemplate = (context: object) => string
+
+const compileOptions: CompileOptions = {
+  noEscape: true, // YAML, not HTML: values go through quote/toYaml instead
+  strict: true, // a missing field is an error, not an empty string
+  knownHelpers: Object.fromEntries(Object.keys(helpers).map((name) => [name, true])),
+  knownHelpersOnly: true, // a misspelt helper fails at compile time
+}
+
+/**
+ * One isolated Handlebars environment with the helpers and the shared
+ * partials. Prototype access stays blocked (the Handlebars default).
+ */
+export function createHandlebars(partials: readonly TemplatePartial[]): typeof Handlebars {
+  const env = Handlebars.create()
+  for (const [name, helper] of Object.entries(helpers)) env.registerHelper(name, helper)
+  for (const partial of partials) {
+    try {
+      env.registerPartial(partial.name, env.compile(partial.source, compileOptions))
+    } catch (error) {
+      throw templateError(error, partial.file)
+    }
+  }
+  return env
+}
+
+/** Compile a template's source; syntax errors and unknown helpers become errors at its file and line. */
+export function compileTemplate(env: typeof Handlebars, source: string, file: string): CompiledTemplate {
+  let compiled: HandlebarsTemplateDelegate
+  try {
+    // precompile-time checks (syntax, unknown helpers) happen now, not at the first render
+    env.precompile(source, compileOptions)
+    compiled = env.compile(source, compileOptions)
+  } catch (error) {
+    throw templateError(error, file)
+  }
+  return (context) => {
+    try {
+      return compiled(context)
+    } catch (error) {
+      throw templateError(error, file)
+    }
+  }
+}
+
+/**
+ * Handlebars puts positions only in its message text: `Parse error on line 3:`,
+ * `"x" not defined in [object Object] - 5:13` (column from 0). Pull them out so
+ * the error points at the template file.
+ */
+export function templateError(error: unknown, file: string): HomelabError {
+  if (isHomelabError(error)) {
+    return error.location ? error : new HomelabError(error.message, { location: { file }, hint: error.hint })
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  const parse = /^Parse error on line (\d+):/.exec(message)
+  if (parse) {
+    const expecting = /Expecting (.*?), got (.*)$/m.exec(message)
+    const detail = expecting ? `: expected ${expecting[1]}, got ${expecting[2]}` : ''
+    return new HomelabError(`template syntax error${detail}`, { location: { file, line: Number(parse[1]) } })
+  }
+  const strict = /^"?(.*?)"? not defined in .* - (\d+):(\d+)$/.exec(message)
+  if (strict) {
+    return new HomelabError(`"${strict[1]}" is not defined`, {
+      location: { file, line: Number(strict[2]), col: Number(strict[3]) + 1 },
+      hint: 'every field a template uses must exist: give options a default in template.yaml, or wrap the use in {{#if}}',
+    })
+  }
+  const unknownHelper = /You specified knownHelpersOnly, but used the unknown helper (\S+) - (\d+):(\d+)/.exec(message)
+  if (unknownHelper) {
+    return new HomelabError(`unknown helper "${unknownHelper[1]}"`, {
+      location: { file, line: Number(unknownHelper[2]), col: Number(unknownHelper[3]) + 1 },
+      hint: `helpers: ${Object.keys(helpers).join(', ')}, and the built-in if, unless, each, with`,
+    })
+  }
+  const positioned = / - (\d+):(\d+)$/.exec(message)
+  return new HomelabError(message.split('\n')[0]?.replace(/ - \d+:\d+$/, '') ?? message, {
+    location: positioned ? { file, line: Number(positioned[1]), col: Number(positioned[2]) + 1 } : { file },
+  })
+}

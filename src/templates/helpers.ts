@@ -1,0 +1,102 @@
+import { stringify } from 'yaml'
+import { HomelabError } from '../errors.js'
+
+/**
+ * The Handlebars helpers of every template. Argument order follows Helm's
+ * sprig functions (`default "x" value`, `required "msg" value`, `join ", " list`,
+ * `indent 4 text`) so charts' habits carry over. Every value that reaches YAML
+ * should pass through `quote`, `toYaml` or `json`: Kubernetes reads YAML 1.1,
+ * where `no`, `on`, `y` and `0755` are not strings.
+ */
+
+/** Characters JSON leaves bare that a YAML 1.1 reader treats as line breaks or rejects. */
+const YAML_UNSAFE_IN_JSON = /[\u007f-\u009f\u2028\u2029\ufeff]/g
+
+/** A JSON string literal is a valid YAML double-quoted scalar once these are escaped too. */
+function jsonForYaml(value: unknown): string {
+  return (JSON.stringify(value) ?? 'null').replace(YAML_UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** `{{quote x}}`: a double-quoted YAML scalar that reads back as exactly the string x. */
+export function quote(value: unknown): string {
+  if (value !== null && typeof value === 'object') throw new HomelabError('quote takes a string, number or boolean, not a list or mapping (use toYaml)')
+  return jsonForYaml(value === undefined || value === null ? '' : String(value))
+}
+
+/** `{{toYaml x}}`: x as a YAML block (YAML 1.1-safe quoting, no line folding), without a trailing newline. */
+export function toYaml(value: unknown): string {
+  if (value === undefined) return 'null'
+  return stringify(value, { version: '1.1', lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false }).replace(/\n$/, '')
+}
+
+/** `{{indent n text}}`: every non-empty line of text indented by n spaces. */
+export function indent(width: unknown, text: unknown): string {
+  const pad = ' '.repeat(spaces(width, 'indent'))
+  return String(text ?? '')
+    .split('\n')
+    .map((line) => (line === '' ? line : pad + line))
+    .join('\n')
+}
+
+/** `{{nindent n text}}`: a newline, then text indented by n spaces (for a block under a key). */
+export function nindent(width: unknown, text: unknown): string {
+  return '\n' + indent(width, text)
+}
+
+function spaces(width: unknown, helper: string): number {
+  const n = Number(width)
+  if (!Number.isInteger(n) || n < 0 || n > 200) throw new HomelabError(`${helper} takes a number of spaces first, got ${JSON.stringify(width)}`)
+  return n
+}
+
+function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null || value === '' || value === false) return true
+  if (Array.isArray(value)) return value.length === 0
+  if (typeof value === 'object') return Object.keys(value).length === 0
+  return false
+}
+
+/** `{{default fallback value}}`: value unless it is empty (undefined, null, "", false, [] or {}). */
+export function defaultTo(fallback: unknown, value: unknown): unknown {
+  return isEmpty(value) ? fallback : value
+}
+
+/** `{{required "message" value}}`: value, or a render error with the message when it is empty. */
+export function required(message: unknown, value: unknown): unknown {
+  if (value === undefined || value === null || value === '') throw new HomelabError(String(message))
+  return value
+}
+
+export function b64enc(value: unknown): string {
+  return Buffer.from(String(value ?? ''), 'utf8').toString('base64')
+}
+
+/** `{{json x}}`: x as one-line JSON, which is also valid YAML flow. */
+export function json(value: unknown): string {
+  return jsonForYaml(value)
+}
+
+export function join(separator: unknown, list: unknown): string {
+  if (!Array.isArray(list)) throw new HomelabError(`join takes a separator and a list, got ${typeof list}`)
+  return list.map((item) => String(item)).join(String(separator))
+}
+
+/** The helpers by name, as registered with Handlebars (the trailing options argument is dropped). */
+export const helpers: Record<string, (...args: unknown[]) => unknown> = {
+  quote: (value) => quote(value),
+  toYaml: (value) => toYaml(value),
+  indent: (width, text) => indent(width, text),
+  nindent: (width, text) => nindent(width, text),
+  default: (fallback, value) => defaultTo(fallback, value),
+  required: (message, value) => required(message, value),
+  b64enc: (value) => b64enc(value),
+  json: (value) => json(value),
+  eq: (a, b) => a === b,
+  ne: (a, b) => a !== b,
+  and: (...args) => args.slice(0, -1).every(Boolean),
+  or: (...args) => args.slice(0, -1).some(Boolean),
+  not: (value) => !value,
+  lower: (value) => String(value ?? '').toLowerCase(),
+  upper: (value) => String(value ?? '').toUpperCase(),
+  join: (separator, list) => join(separator, list),
+}

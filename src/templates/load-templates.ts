@@ -1,0 +1,154 @@
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { ValidateFunction } from 'ajv'
+import { globby } from 'globby'
+import { HomelabError } from '../errors.js'
+import { assertValid, createAjv } from '../config/schema-check.js'
+import { displayPath } from '../config/load-config.js'
+import { locate, parseYamlSource, toData } from '../yaml-source.js'
+import type { YamlSource } from '../yaml-source.js'
+
+/** What a template file becomes in an app's output folder. */
+export type TemplateFileKind =
+  /** `*.yaml.hbs`: rendered with Handlebars, checked as Kubernetes YAML, listed in kustomization.yaml */
+  | 'rendered-resource'
+  /** any other `*.hbs`: rendered, copied as text, not listed */
+  | 'rendered-file'
+  /** `*.yaml` / `*.yml`: checked, copied verbatim, listed */
+  | 'resource'
+  /** anything else: copied verbatim, not listed (input for kustomize generators) */
+  | 'file'
+
+export interface TemplateFile {
+  /** Path inside the template folder, with `/`. */
+  relPath: string
+  /** Path inside the app's output folder (`.hbs` dropped). */
+  outputPath: string
+  kind: TemplateFileKind
+  /** The file as shown to the user. */
+  file: string
+  content: Buffer
+}
+
+export interface TemplateMeta {
+  description?: string
+  namespace?: string
+  singleton: boolean
+  /** JSON Schema of the app's options; absent: the template takes none. */
+  options?: Record<string, unknown>
+}
+
+export interface Template {
+  name: string
+  /** The folder as shown to the user. */
+  dir: string
+  meta: TemplateMeta
+  /** template.yaml, when the template has one (for error locations). */
+  metaSource?: YamlSource
+  /** Validates (and fills defaults into) a copy of an app's options. */
+  validateOptions?: ValidateFunction
+  files: TemplateFile[]
+  /** The template ships its own kustomization.yaml. */
+  ownKustomization: boolean
+}
+
+export interface TemplatePartial {
+  name: string
+  file: string
+  source: string
+}
+
+/** Everything under `templates/` that a render needs. */
+export interface TemplateLibrary {
+  /** Absolute path of the templates folder. */
+  dir: string
+  /** Names of every template folder, sorted. */
+  names: string[]
+  partials: TemplatePartial[]
+  /** Loaded templates by name (only those the config uses). */
+  templates: Map<string, Template>
+}
+
+export const PARTIALS_DIR = '_partials'
+const TEMPLATE_META = 'template.yaml'
+
+const metaSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    description: { type: 'string' },
+    namespace: { type: 'string', maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+    singleton: { type: 'boolean' },
+    options: { type: 'object' },
+  },
+}
+let validateMeta: ValidateFunction | undefined
+
+/** List the template folders and read the shared partials. */
+export async function openTemplateLibrary(dir: string): Promise<TemplateLibrary> {
+  const entries = await globby('*', { cwd: dir, onlyDirectories: true, deep: 1 }).catch(() => [] as string[])
+  const names = entries.filter((name) => name !== PARTIALS_DIR && !name.startsWith('.')).sort()
+  const partialFiles = (await globby(`${PARTIALS_DIR}/*.hbs`, { cwd: dir })).sort()
+  const partials = await Promise.all(
+    partialFiles.map(async (relative) => ({
+      name: path.basename(relative, '.hbs'),
+      file: displayPath(path.join(dir, relative)),
+      source: await readFile(path.join(dir, relative), 'utf8'),
+    })),
+  )
+  return { dir, names, partials, templates: new Map() }
+}
+
+/** Read one template folder: its metadata, options schema and files. */
+export async function loadTemplate(library: TemplateLibrary, name: string): Promise<Template> {
+  const cached = library.templates.get(name)
+  if (cached) return cached
+  const absoluteDir = path.join(library.dir, name)
+  const relPaths = (await globby('**/*', { cwd: absoluteDir, onlyFiles: true, dot: false })).sort()
+  const contents = await Promise.all(relPaths.map((relPath) => readFile(path.join(absoluteDir, relPath))))
+
+  let meta: TemplateMeta = { singleton: false }
+  let metaSource: YamlSource | undefined
+  const files: TemplateFile[] = []
+  let ownKustomization = false
+  relPaths.forEach((relPath, i) => {
+    const content = contents[i] as Buffer
+    const file = displayPath(path.join(absoluteDir, relPath))
+    if (relPath === TEMPLATE_META) {
+      ;({ meta, metaSource } = parseMeta(content.toString('utf8'), file))
+      return
+    }
+    const isHbs = relPath.endsWith('.hbs')
+    const outputPath = isHbs ? relPath.slice(0, -'.hbs'.length) : relPath
+    const isYaml = /\.ya?ml$/.test(outputPath)
+    // a template's own kustomization.yaml replaces the generated one; it is not a resource itself
+    const isKustomization = /^kustomization\.ya?ml$/.test(outputPath)
+    if (isKustomization) ownKustomization = true
+    const listed = isYaml && !isKustomization
+    const kind: TemplateFileKind = isHbs ? (listed ? 'rendered-resource' : 'rendered-file') : listed ? 'resource' : 'file'
+    files.push({ relPath, outputPath, kind, file, content })
+  })
+
+  const template: Template = { name, dir: displayPath(absoluteDir), meta, metaSource, files, ownKustomization }
+  if (meta.options && metaSource) template.validateOptions = compileOptionsSchema(meta.options, metaSource)
+  library.templates.set(name, template)
+  return template
+}
+
+function parseMeta(text: string, file: string): { meta: TemplateMeta; metaSource: YamlSource } {
+  const metaSource = parseYamlSource(text, file)
+  const data = (toData(metaSource) ?? {}) as Record<string, unknown>
+  validateMeta ??= createAjv().compile(metaSchema)
+  assertValid(validateMeta, data, metaSource)
+  return { meta: { singleton: false, ...(data as Partial<TemplateMeta>) } as TemplateMeta, metaSource }
+}
+
+function compileOptionsSchema(schema: Record<string, unknown>, source: YamlSource): ValidateFunction {
+  try {
+    return createAjv({ useDefaults: true }).compile(schema)
+  } catch (error) {
+    throw new HomelabError(`the options schema is not a valid JSON Schema: ${(error as Error).message}`, {
+      location: locate(source, ['options']),
+    })
+  }
+}
