@@ -52,7 +52,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     cli.parse([...argv], { run: false })
     if (cli.options.help) return
     if (!cli.matchedCommand) {
-      if (cli.args[0] !== undefined) throw new UsageError(`unknown command "${String(cli.args[0])}"`)
+      if (cli.args[0] !== undefined) {
+        const { didYouMean } = await import('../suggest.js')
+        const name = String(cli.args[0])
+        throw new UsageError(`unknown command "${name}"${didYouMean(name, cli.commands.map((command) => command.name))}`)
+      }
       cli.outputHelp()
       process.exitCode = ExitCode.Usage
       return

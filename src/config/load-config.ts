@@ -62,7 +62,8 @@ export async function loadConfig(configPath: string): Promise<LoadedConfig> {
     text = await readFile(absolute, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    throw new HomelabError(code === 'ENOENT' ? `config file not found: ${file}` : `cannot read ${file}: ${(error as Error).message}`, {
+    throw new HomelabError(code === 'ENOENT' ? 'config file not found' : `cannot read the config: ${(error as Error).message}`, {
+      location: { file },
       hint: code === 'ENOENT' ? 'run homelab in the folder of your homelab.config.yaml, or pass --config <file>' : undefined,
     })
   }

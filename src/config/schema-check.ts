@@ -13,7 +13,7 @@ let AjvConstructor: AjvClass | undefined
 /** A fresh ajv instance (strict; defaults filled in on request). Loaded lazily: ajv is heavy. */
 export function createAjv(options: { useDefaults?: boolean } = {}): import('ajv').default {
   AjvConstructor ??= (require('ajv') as { default: AjvClass }).default
-  return new AjvConstructor({ strict: true, strictTypes: false, allErrors: false, useDefaults: options.useDefaults ?? false })
+  return new AjvConstructor({ strict: true, strictTypes: false, allErrors: false, verbose: true, useDefaults: options.useDefaults ?? false })
 }
 
 /**
@@ -65,10 +65,10 @@ function schemaError(error: ErrorObject, source: YamlSource, base: YamlPath, sub
       })
     case 'propertyNames':
     case 'not': {
-      const name = String(params.propertyName ?? path[path.length - 1] ?? '')
-      const keyPath = error.keyword === 'propertyNames' ? [...path, name] : path
-      return new HomelabError(`the key "${name}" is not allowed in ${formatPath(error.keyword === 'propertyNames' ? path : path.slice(0, -1)) || 'the config'}`, {
-        location: locate(source, keyPath, { key: true }),
+      // ajv names the offending key on the error (propertyNames) or in its params
+      const name = String((error as { propertyName?: string }).propertyName ?? params.propertyName ?? path[path.length - 1] ?? '')
+      return new HomelabError(`the key "${name}" is not allowed in ${formatPath(path) || 'the config'}`, {
+        location: locate(source, [...path, name], { key: true }),
       })
     }
     case 'pattern':
@@ -98,7 +98,8 @@ function patternMessage(where: string, value: unknown, schemaPath: string): stri
 
 function article(type: string): string {
   const kinds = type.split(',')
-  return kinds.map((t) => (t === 'array' || t === 'object' || t === 'integer' ? `an ${t}` : `a ${t}`)).join(' or ')
+  const names: Record<string, string> = { array: 'a list', object: 'a mapping', integer: 'an integer' }
+  return kinds.map((t) => names[t] ?? `a ${t}`).join(' or ')
 }
 
 function describe(value: unknown): string {

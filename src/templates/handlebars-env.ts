@@ -18,7 +18,7 @@ const compileOptions: CompileOptions = {
  */
 export function createHandlebars(partials: readonly TemplatePartial[]): typeof Handlebars {
   const env = Handlebars.create()
-  for (const [name, helper] of Object.entries(helpers)) env.registerHelper(name, helper)
+  for (const [name, helper] of Object.entries(helpers)) env.registerHelper(name, checkedHelper(name, helper))
   for (const partial of partials) {
     try {
       env.registerPartial(partial.name, env.compile(partial.source, compileOptions))
@@ -27,6 +27,39 @@ export function createHandlebars(partials: readonly TemplatePartial[]): typeof H
     }
   }
   return env
+}
+
+/** Helpers that may be handed a missing value on purpose. */
+const TAKES_MISSING = new Set(['default', 'required', 'eq', 'ne', 'and', 'or', 'not'])
+
+interface HelperOptions {
+  loc?: { start?: { line: number; column: number } }
+}
+
+/**
+ * Handlebars' strict mode checks `{{a.b}}` but not a helper's arguments, so a
+ * misspelt `{{quote options.nmae}}` would render "". Reject missing arguments
+ * here, and give every helper error the position of its call.
+ */
+function checkedHelper(name: string, helper: (...args: unknown[]) => unknown) {
+  return (...args: unknown[]) => {
+    const options = args[args.length - 1] as HelperOptions
+    const start = options?.loc?.start
+    const location = { file: '', line: start?.line, col: start === undefined ? undefined : start.column + 1 }
+    const values = args.slice(0, -1)
+    if (!TAKES_MISSING.has(name) && values.some((value) => value === undefined)) {
+      throw new HomelabError(`${name} was given a value that is not defined`, {
+        location,
+        hint: 'check the spelling of the field; every option a template uses needs a default in template.yaml (or use default/required)',
+      })
+    }
+    try {
+      return helper(...args)
+    } catch (error) {
+      if (error instanceof HomelabError && !error.location) throw new HomelabError(error.message, { location, hint: error.hint })
+      throw error
+    }
+  }
 }
 
 /** Compile a template's source; syntax errors and unknown helpers become errors at its file and line. */
@@ -55,7 +88,8 @@ export function compileTemplate(env: typeof Handlebars, source: string, file: st
  */
 export function templateError(error: unknown, file: string): HomelabError {
   if (isHomelabError(error)) {
-    return error.location ? error : new HomelabError(error.message, { location: { file }, hint: error.hint })
+    if (error.location?.file) return error
+    return new HomelabError(error.message, { location: { ...error.location, file }, hint: error.hint })
   }
   const message = error instanceof Error ? error.message : String(error)
   const parse = /^Parse error on line (\d+):/.exec(message)

@@ -1,0 +1,146 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { minimalConfig, minimalHomelab, readTree, removeDir, runCli } from './helpers/cli.ts'
+
+/**
+ * Every kind of bad input: exit 1, one `error: <file>:<line>…` line, no stack
+ * trace, and an output folder left byte for byte as it was.
+ */
+const BadInput = suite('bad input')
+
+interface Case {
+  name: string
+  config?: string
+  extra?: Record<string, string>
+  /** The location the error must name: `file:line` or `file:line:col`. */
+  at: string
+  /** Words the message must contain. */
+  says: RegExp
+  remove?: string[]
+}
+
+const web = (more = '') => `  - template: web\n${more}`
+
+const cases: Case[] = [
+  { name: 'malformed YAML', config: minimalConfig(web('    dependsOn: [a\n')), at: 'homelab.config.yaml:', says: /flow|sequence|\]|expected/i },
+  { name: 'tab indentation', config: 'cluster:\n\tname: test\nflux:\n  repository: x\napps: []\n', at: 'homelab.config.yaml:2', says: /tab/i },
+  { name: 'unknown key', config: minimalConfig(web('    dependson: [x]\n')), at: 'homelab.config.yaml:7:5', says: /unknown key "dependson".*did you mean "dependsOn"/ },
+  { name: 'unknown top-level key', config: minimalConfig(web()) + 'valuez: {}\n', at: 'homelab.config.yaml:8:1', says: /unknown key "valuez".*did you mean "values"/ },
+  { name: 'unknown template', config: minimalConfig('  - template: wbe\n'), at: 'homelab.config.yaml:6:15', says: /unknown template "wbe" \(did you mean "web"\?\)/ },
+  { name: 'duplicate id', config: minimalConfig(web() + web()), at: 'homelab.config.yaml:7:15', says: /duplicate app id "web"/ },
+  { name: 'id escaping the output folder', config: minimalConfig(web('    id: ../../x\n')), at: 'homelab.config.yaml:7:9', says: /DNS-1123/ },
+  { name: 'uppercase id', config: minimalConfig(web('    id: Web\n')), at: 'homelab.config.yaml:7:9', says: /"Web" is not a DNS-1123 label/ },
+  { name: 'reserved id', config: minimalConfig(web('    id: flux\n')), at: 'homelab.config.yaml:7:9', says: /app id "flux" is reserved/ },
+  { name: 'unknown dependency', config: minimalConfig(web('    dependsOn: [wbe]\n')), at: 'homelab.config.yaml:7:17', says: /unknown app "wbe" \(did you mean "web"\?\)/ },
+  {
+    name: 'dependency cycle',
+    config: minimalConfig(web('    id: a\n    dependsOn: [b]\n') + web('    id: b\n    dependsOn: [c]\n') + web('    id: c\n    dependsOn: [a]\n')),
+    at: 'homelab.config.yaml:8:17',
+    says: /dependency cycle: a -> b -> c -> a/,
+  },
+  {
+    name: 'dependency on a disabled app',
+    config: minimalConfig(web('    id: a\n    enabled: false\n') + web('    id: b\n    dependsOn: [a]\n')),
+    at: 'homelab.config.yaml:11:17',
+    says: /depends on "a", which is disabled/,
+  },
+  { name: 'options failing the template schema', config: minimalConfig(web('    options: { replicas: many }\n')), at: 'homelab.config.yaml:7:26', says: /apps\[0\]\.options\.replicas must be an integer/ },
+  { name: 'unknown option', config: minimalConfig(web('    options: { greting: hi }\n')), at: 'homelab.config.yaml:7:16', says: /unknown key "greting".*did you mean "greeting"/ },
+  {
+    name: 'options for a template that declares none',
+    config: minimalConfig('  - template: plain\n    options: { a: 1 }\n'),
+    extra: { 'templates/plain/cm.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n' },
+    at: 'homelab.config.yaml:7:5',
+    says: /template "plain" takes no options/,
+  },
+  {
+    name: 'second instance of a singleton',
+    config: minimalConfig('  - template: one\n  - template: one\n    id: two\n'),
+    extra: { 'templates/one/template.yaml': 'singleton: true\n', 'templates/one/cm.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{app.id}}\n' },
+    at: 'homelab.config.yaml:7:15',
+    says: /singleton/,
+  },
+  { name: '__proto__ key', config: minimalConfig(web('    options:\n      __proto__: { polluted: true }\n')), at: 'homelab.config.yaml:8:7', says: /"__proto__" is not allowed/ },
+  {
+    name: 'alias bomb',
+    config:
+      'cluster: { name: test }\nflux: { repository: x }\nvalues:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n  e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\napps: []\n',
+    at: 'homelab.config.yaml:',
+    says: /alias/i,
+  },
+  { name: 'empty config', config: '', at: 'homelab.config.yaml:1:1', says: /the config is empty/ },
+  { name: 'missing config file', at: 'homelab.config.yaml: ', says: /config file not found/, remove: ['homelab.config.yaml'] },
+  {
+    name: 'missing field in a template',
+    config: minimalConfig(web()),
+    extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {{quote options.nope}}\n' },
+    at: 'templates/web/extra.yaml.hbs:6:',
+    says: /quote was given a value that is not defined/,
+  },
+  {
+    name: 'unknown helper',
+    config: minimalConfig(web()),
+    extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{quoted app.id}}\n' },
+    at: 'templates/web/extra.yaml.hbs:4',
+    says: /unknown helper "quoted"/,
+  },
+  {
+    name: 'template that renders invalid YAML',
+    config: minimalConfig(web()),
+    extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: b\n   c: d\n' },
+    at: 'templates/web/extra.yaml.hbs:',
+    says: /app "web"/,
+  },
+  {
+    name: 'document without kind',
+    config: minimalConfig(web()),
+    extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nmetadata:\n  name: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n' },
+    at: 'templates/web/extra.yaml.hbs:1:1',
+    says: /without kind/,
+  },
+  {
+    name: 'template syntax error',
+    config: minimalConfig(web()),
+    extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{#if app.id}}x\n' },
+    at: 'templates/web/extra.yaml.hbs:',
+    says: /syntax error/,
+  },
+]
+
+/** A previous good render, to prove a failed one leaves it untouched. */
+const previousRender = {
+  'out/apps/web/configmap.yaml': 'previous\n',
+  'out/apps/web/kustomization.yaml': 'previous\n',
+  'out/apps/flux/web.yaml': 'previous\n',
+  'out/README.md': 'not ours\n',
+}
+
+for (const c of cases) {
+  BadInput(c.name, async () => {
+    const dir = minimalHomelab(c.config ?? minimalConfig(web()), c.extra)
+    try {
+      for (const [file, content] of Object.entries(previousRender)) {
+        mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
+        writeFileSync(path.join(dir, file), content)
+      }
+      for (const file of c.remove ?? []) removeDir(path.join(dir, file))
+      const before = readTree(path.join(dir, 'out'))
+      const result = await runCli(['render', '--out', 'out'], { cwd: dir })
+      assert.is(result.code, 1, `exit code (stderr: ${result.stderr})`)
+      const lines = result.stderr.trimEnd().split('\n')
+      assert.ok(lines.length <= 2, `one error line and at most a hint:\n${result.stderr}`)
+      assert.ok(lines[0]?.startsWith(`error: ${c.at}`), `location ${c.at} in:\n${result.stderr}`)
+      assert.match(lines[0] ?? '', c.says)
+      assert.not.match(result.stderr, /\n\s+at .*\(.*:\d+:\d+\)/, 'no stack trace')
+      assert.is(result.stdout, '')
+      assert.equal(readTree(path.join(dir, 'out')), before, 'output folder unchanged')
+      assert.ok(!existsSync(path.join(dir, 'manifests')))
+    } finally {
+      removeDir(dir)
+    }
+  })
+}
+
+BadInput.run()

@@ -1,0 +1,101 @@
+import { parse, parseAllDocuments } from 'yaml'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { compileTemplate, createHandlebars } from '../src/templates/handlebars-env.ts'
+import { indent, join, nindent, quote, toYaml } from '../src/templates/helpers.ts'
+
+/** Kubernetes reads YAML with 1.1 rules: read every output back that way. */
+const read11 = (text: string) => parse(text, { version: '1.1' })
+
+const HOSTILE = [
+  'no', 'on', 'y', 'Yes', 'off', '0755', '1:30', '1_000', '0x1F', '1e3', '.inf', '~', 'null', 'true',
+  'p&ss="x"<y>=', 'foo\nhostNetwork: true', '---\nkind: Secret', 'a: b #c', '', 'line one\nline two\n', '  leading and trailing  ',
+  "it's", '\\back\\slash', '\t tab', '{{not handlebars}}', '- item', '[a, b]', '@at', '`tick`', '% percent', 'ünïcödé ✓ 🚀', 'x'.repeat(300),
+  'line\u2028separator', 'del\u007fchar',
+]
+
+const env = createHandlebars([])
+const renderWith = (source: string, value: unknown) => compileTemplate(env, source, 'test.yaml.hbs')({ value })
+
+const Quote = suite('quote')
+
+for (const value of HOSTILE) {
+  Quote(`round-trips ${JSON.stringify(value).slice(0, 40)}`, () => {
+    const out = renderWith('key: {{quote value}}\nlist:\n  - {{quote value}}\n', value)
+    assert.equal(read11(out), { key: value, list: [value] })
+    assert.not.match(out, /&(amp|lt|gt|quot|#x27|#39|#x3D);/, 'no HTML entities')
+    assert.is(out.split('\n').length, 4, 'one line per value, never folded')
+  })
+}
+
+Quote('numbers and booleans become strings; objects are refused', () => {
+  assert.is(read11(`k: ${quote(3)}`).k, '3')
+  assert.is(read11(`k: ${quote(false)}`).k, 'false')
+  assert.throws(() => quote({ a: 1 }), /not a list or mapping/)
+})
+
+const ToYaml = suite('toYaml')
+
+for (const value of HOSTILE) {
+  ToYaml(`round-trips ${JSON.stringify(value).slice(0, 40)} as a value, a key and inside a block`, () => {
+    const data = { value, [value || 'empty']: 'as key', nested: { list: [value, { deep: value }] } }
+    const out = renderWith('spec:{{nindent 2 (toYaml value)}}\n', data)
+    assert.equal(read11(out), { spec: data })
+    assert.not.match(out, /&(amp|lt|gt|quot|#x27|#39);/)
+  })
+}
+
+ToYaml('long strings are never folded onto continuation lines', () => {
+  const long = 'word '.repeat(100).trim()
+  const out = toYaml({ long })
+  assert.is(out, `long: ${long}`)
+})
+
+ToYaml('multi-line values indent every line', () => {
+  const out = renderWith('data:\n  script:{{nindent 4 (toYaml value)}}\n', 'echo one\necho two\n')
+  assert.equal(read11(out), { data: { script: 'echo one\necho two\n' } })
+  assert.match(out, /\n    \|\n    echo one\n    echo two\n/)
+})
+
+ToYaml('several documents cannot be smuggled in', () => {
+  const out = renderWith('a: {{quote value}}\nb:{{nindent 2 (toYaml value)}}\n', '---\nkind: Secret\n...\n---')
+  const docs = parseAllDocuments(out)
+  assert.is(Array.isArray(docs) ? docs.length : 0, 1)
+})
+
+const Others = suite('other helpers')
+
+Others('indent, nindent, join, default, required, b64enc, json, eq, and, or, not, lower, upper', () => {
+  assert.is(indent(2, 'a\nb'), '  a\n  b')
+  assert.is(nindent(2, 'a'), '\n  a')
+  assert.is(join(', ', ['a', 'b']), 'a, b')
+  const r = (source: string, value: unknown = undefined) => renderWith(source, value)
+  assert.is(r('{{default "x" value}}', ''), 'x')
+  assert.is(r('{{default "x" value}}', 'y'), 'y')
+  assert.is(r('{{b64enc "hi"}}'), 'aGk=')
+  assert.equal(read11(`k: ${r('{{json value}}', { a: ['no', 1] })}`), { k: { a: ['no', 1] } })
+  assert.is(r('{{#if (eq value "a")}}yes{{else}}no{{/if}}', 'a'), 'yes')
+  assert.is(r('{{#if (and value (not false))}}yes{{/if}}', true), 'yes')
+  assert.is(r('{{#if (or false value)}}yes{{else}}no{{/if}}', 0), 'no')
+  assert.is(r('{{lower "AbC"}}{{upper "d"}}'), 'abcD')
+  assert.throws(() => r('{{required "a host is needed" value}}', ''), /a host is needed/)
+})
+
+Others('a missing value given to a helper is an error at its line and column, not an empty string', () => {
+  try {
+    compileTemplate(env, 'a: 1\nb: {{quote value.nmae}}\n', 't.yaml.hbs')({ value: { name: 'x' } })
+    assert.unreachable('should throw')
+  } catch (error) {
+    const e = error as { oneLine?: string }
+    assert.is(e.oneLine, 't.yaml.hbs:2:4: quote was given a value that is not defined')
+  }
+})
+
+Others('prototype access stays blocked', () => {
+  assert.throws(() => renderWith('{{#with value}}{{constructor.name}}{{/with}}', {}), /"name" is not defined/)
+  assert.is(renderWith('{{#if value.constructor}}leak{{/if}}', {}), '')
+})
+
+Quote.run()
+ToYaml.run()
+Others.run()

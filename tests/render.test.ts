@@ -1,0 +1,236 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { ROOT, copyExample, readTree, removeDir, runCli, tempDir, writeFiles } from './helpers/cli.ts'
+import { kustomizeBuild } from './helpers/tools.ts'
+
+const GOLDEN = path.join(ROOT, 'tests', 'golden', 'example')
+
+/** The example homelab rendered into `<dir>/out`. */
+async function renderExample(dir: string, ...args: string[]) {
+  const result = await runCli(['render', '--out', 'out', ...args], { cwd: dir })
+  assert.is(result.code, 0, result.stderr)
+  return result
+}
+
+const Example = suite('the example homelab')
+
+Example('renders byte for byte as the golden tree (UPDATE_GOLDEN=1 to refresh)', async () => {
+  const dir = copyExample()
+  try {
+    const result = await renderExample(dir)
+    assert.match(result.stdout, /^✔ rendered 7 apps into out\/: \d+ written, 0 removed, 0 unchanged \(\d+ ms\)\n$/)
+    const rendered = readTree(path.join(dir, 'out'))
+    if (process.env.UPDATE_GOLDEN) {
+      rmSync(GOLDEN, { recursive: true, force: true })
+      for (const [file, content] of rendered) writeFiles(GOLDEN, { [file]: content })
+    }
+    const golden = readTree(GOLDEN)
+    assert.equal([...rendered.keys()], [...golden.keys()], 'the same files')
+    for (const [file, content] of rendered) assert.fixture(content, golden.get(file) ?? '', file)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Example('every app folder builds with a real kubectl kustomize', async () => {
+  const dir = copyExample()
+  try {
+    await renderExample(dir)
+    const apps = path.join(dir, 'out', 'apps')
+    const folders = readTree(apps)
+    const names = [...new Set([...folders.keys()].map((file) => file.split('/')[0] as string))]
+    assert.ok(names.length >= 9, `app folders: ${names.join(', ')}`)
+    for (const name of names) {
+      const built = await kustomizeBuild(path.join(apps, name))
+      assert.ok(built.ok, `kubectl kustomize apps/${name}: ${built.stderr}`)
+      assert.match(built.stdout, /kind: /)
+    }
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Example('disabled apps are not rendered; flux: false apps are rendered but not reconciled', async () => {
+  const dir = copyExample()
+  try {
+    await renderExample(dir)
+    const tree = readTree(path.join(dir, 'out'))
+    assert.not.ok([...tree.keys()].some((file) => file.startsWith('apps/monitoring/')), 'monitoring is disabled')
+    assert.ok(tree.has('apps/toolbox/kustomization.yaml'), 'toolbox is rendered')
+    assert.not.ok(tree.has('apps/flux/toolbox.yaml'), 'toolbox has no Flux Kustomization')
+    assert.not.match(tree.get('apps/flux/kustomization.yaml') ?? '', /toolbox/)
+    assert.match(tree.get('apps/flux/whoami.yaml') ?? '', /dependsOn:\n    - name: cert-issuers\n    - name: ingress-nginx\n/)
+    assert.match(tree.get('apps/flux-bootstrap/flux-bootstrap.yaml') ?? '', /path: \.\/apps\/flux\n/)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+const Writing = suite('writing the output')
+
+Writing('a re-render with nothing changed rewrites no file', async () => {
+  const dir = copyExample()
+  try {
+    await renderExample(dir)
+    const out = path.join(dir, 'out')
+    const stamps = new Map([...readTree(out).keys()].map((file) => [file, statSync(path.join(out, file), { bigint: true })]))
+    const again = await renderExample(dir)
+    assert.match(again.stdout, / 0 written, 0 removed, \d+ unchanged/)
+    for (const [file, before] of stamps) {
+      const after = statSync(path.join(out, file), { bigint: true })
+      assert.is(after.ino, before.ino, `${file} replaced`)
+      assert.is(after.mtimeNs, before.mtimeNs, `${file} rewritten`)
+    }
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Writing('the same input renders the same bytes into a fresh folder', async () => {
+  const dir = copyExample()
+  try {
+    await renderExample(dir)
+    const first = readTree(path.join(dir, 'out'))
+    await runCli(['render', '--out', 'fresh'], { cwd: dir })
+    assert.equal(readTree(path.join(dir, 'fresh')), first)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Writing('removing an app removes its folder and nothing else; files outside apps/ stay', async () => {
+  const dir = copyExample()
+  try {
+    await renderExample(dir)
+    writeFiles(path.join(dir, 'out'), { 'flux/flux-system/gotk-sync.yaml': 'flux owns this\n', 'README.md': 'mine\n' })
+    const before = readTree(path.join(dir, 'out'))
+    const config = path.join(dir, 'homelab.config.yaml')
+    const text = readFileSync(config, 'utf8')
+    const withoutHomepage = text.replace(/\n  - template: webapp\n    id: homepage\n(    .*\n|      .*\n)*/, '\n')
+    assert.not.equal(withoutHomepage, text, 'the homepage app was cut from the config')
+    writeFileSync(config, withoutHomepage)
+    const result = await renderExample(dir)
+    assert.match(result.stdout, / 6 apps .* [1-9]\d* removed/)
+    const after = readTree(path.join(dir, 'out'))
+    const gone = [...before.keys()].filter((file) => !after.has(file))
+    assert.ok(gone.length > 0)
+    for (const file of gone) assert.ok(file.startsWith('apps/homepage/') || file === 'apps/flux/homepage.yaml', `removed ${file}`)
+    assert.not.ok(existsSync(path.join(dir, 'out', 'apps', 'homepage')), 'the empty folder is gone too')
+    assert.is(after.get('flux/flux-system/gotk-sync.yaml'), 'flux owns this\n')
+    assert.is(after.get('README.md'), 'mine\n')
+    for (const [file, content] of after) {
+      if (file !== 'apps/flux/kustomization.yaml') assert.is(content, before.get(file), `${file} unchanged`)
+    }
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Writing('stale files and interrupted temp files under apps/ are removed', async () => {
+  const dir = copyExample()
+  try {
+    writeFiles(path.join(dir, 'out'), {
+      'apps/gone/deployment.yaml': 'old\n',
+      'apps/whoami/.deployment.yaml.homelab-tmp-abc123': 'torn',
+      'apps/whoami/leftover.yaml': 'old\n',
+    })
+    await renderExample(dir)
+    const tree = readTree(path.join(dir, 'out'))
+    assert.not.ok(tree.has('apps/gone/deployment.yaml'))
+    assert.not.ok(tree.has('apps/whoami/.deployment.yaml.homelab-tmp-abc123'))
+    assert.not.ok(tree.has('apps/whoami/leftover.yaml'))
+    assert.not.ok(existsSync(path.join(dir, 'out', 'apps', 'gone')))
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Writing('--check writes nothing and exits 3 when the folder differs, 0 when it matches', async () => {
+  const dir = copyExample()
+  try {
+    const empty = await runCli(['render', '--out', 'out', '--check'], { cwd: dir })
+    assert.is(empty.code, 3, empty.stderr)
+    assert.match(empty.stdout, /\+ apps\/whoami\/deployment\.yaml/)
+    assert.not.ok(existsSync(path.join(dir, 'out')), 'nothing written')
+    await renderExample(dir)
+    const clean = await runCli(['render', '--out', 'out', '--check'], { cwd: dir })
+    assert.is(clean.code, 0, clean.stdout)
+    writeFiles(path.join(dir, 'out'), { 'apps/whoami/service.yaml': 'edited by hand\n' })
+    const before = readTree(path.join(dir, 'out'))
+    const dirty = await runCli(['render', '--out', 'out', '--check'], { cwd: dir })
+    assert.is(dirty.code, 3)
+    assert.match(dirty.stdout, /~ apps\/whoami\/service\.yaml/)
+    assert.equal(readTree(path.join(dir, 'out')), before)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Writing('--only writes just the named apps and the Flux folders, and removes no other app', async () => {
+  const dir = copyExample()
+  try {
+    writeFiles(path.join(dir, 'out'), { 'apps/not-in-config/x.yaml': 'kept\n' })
+    const result = await renderExample(dir, '--only', 'whoami')
+    assert.match(result.stdout, /rendered 1 app /)
+    const tree = readTree(path.join(dir, 'out'))
+    const folders = new Set([...tree.keys()].map((file) => file.split('/')[1]))
+    assert.equal([...folders].sort(), ['flux', 'flux-bootstrap', 'not-in-config', 'whoami'])
+    assert.ok(tree.has('apps/flux/homepage.yaml'), 'the app of apps still lists every app')
+    const unknown = await runCli(['render', '--out', 'out', '--only', 'whoam'], { cwd: dir })
+    assert.is(unknown.code, 1)
+    assert.match(unknown.stderr, /--only names "whoam"/)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Writing('a file where a folder must go, and a folder where a file must go, are replaced', async () => {
+  const dir = copyExample()
+  try {
+    mkdirSync(path.join(dir, 'out', 'apps', 'whoami', 'service.yaml'), { recursive: true })
+    writeFiles(path.join(dir, 'out'), { 'apps/homepage': 'a file\n' })
+    await renderExample(dir)
+    assert.ok(statSync(path.join(dir, 'out', 'apps', 'whoami', 'service.yaml')).isFile())
+    assert.ok(statSync(path.join(dir, 'out', 'apps', 'homepage')).isDirectory())
+  } finally {
+    removeDir(dir)
+  }
+})
+
+const Cli = suite('the command line')
+
+Cli('--help and --version work everywhere; unknown commands and options exit 2', async () => {
+  const help = await runCli(['--help'])
+  assert.is(help.code, 0)
+  assert.match(help.stdout, /render/)
+  const renderHelp = await runCli(['render', '--help'])
+  assert.match(renderHelp.stdout, /--check/)
+  const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string
+  assert.is((await runCli(['--version'])).stdout, `homelab ${version}\n`)
+  assert.is((await runCli(['render', '--version'])).stdout, `homelab ${version}\n`)
+  const unknown = await runCli(['rendr'])
+  assert.is(unknown.code, 2)
+  assert.match(unknown.stderr, /^error: unknown command "rendr" \(did you mean "render"\?\)/)
+  const badOption = await runCli(['render', '--bogus'])
+  assert.is(badOption.code, 2)
+  assert.match(badOption.stderr, /^error: Unknown option `--bogus`/)
+})
+
+Cli('--config reads templates from beside the config file', async () => {
+  const dir = copyExample()
+  const elsewhere = tempDir()
+  try {
+    const result = await runCli(['render', '--config', path.join(dir, 'homelab.config.yaml'), '--out', 'out'], { cwd: elsewhere })
+    assert.is(result.code, 0, result.stderr)
+    assert.ok(existsSync(path.join(elsewhere, 'out', 'apps', 'whoami', 'deployment.yaml')))
+  } finally {
+    removeDir(dir)
+    removeDir(elsewhere)
+  }
+})
+
+Example.run()
+Writing.run()
+Cli.run()
