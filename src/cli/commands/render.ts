@@ -3,6 +3,7 @@ import { renderHomelab } from '../../index.js'
 import { comparePlan, writePlan } from '../../write-plan.js'
 import type { PlanChanges } from '../../write-plan.js'
 import { ExitCode } from '../exit-code.js'
+import { UsageError, handleError } from '../handle-error.js'
 import type { GlobalOptions } from '../index.js'
 import { dim, formatDuration, green, info, plural } from '../output.js'
 
@@ -10,6 +11,7 @@ export interface RenderOptions extends GlobalOptions {
   out: string
   only?: string
   check?: boolean
+  watch?: boolean
 }
 
 /** Split `--only a,b` (cac may hand over a number or an array). */
@@ -21,6 +23,7 @@ export function parseIdList(value: unknown): string[] | undefined {
 
 /** `homelab render`: write the plan into the output folder, or with --check compare only. */
 export async function renderCommand(options: RenderOptions): Promise<void> {
+  if (options.watch) return watchRender(options)
   const started = performance.now()
   const only = parseIdList(options.only)
   const { config, plan } = await renderHomelab(String(options.config), { only })
@@ -50,13 +53,39 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   )
 }
 
+/** `render --watch`: render now and after every change; an error is printed and the watch goes on; Ctrl-C ends it with 0. */
+async function watchRender(options: RenderOptions): Promise<void> {
+  if (options.check) throw new UsageError('--watch and --check cannot be combined')
+  const { watchHomelab, WATCHED_FOLDERS } = await import('../../watch.js')
+  const controller = new AbortController()
+  const stop = () => controller.abort()
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  const besideConfig = path.dirname(String(options.config))
+  const watched = [String(options.config), ...WATCHED_FOLDERS.map((name) => `${path.join(besideConfig, name)}/`)]
+  info(dim(`watching ${watched.join(', ')} (Ctrl-C to stop)`))
+  try {
+    await watchHomelab({
+      configPath: String(options.config),
+      run: () => renderCommand({ ...options, watch: false }),
+      onError: handleError,
+      signal: controller.signal,
+    })
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+  }
+  // errors along the way were printed when they happened; stopping the watch is a success
+  process.exitCode = ExitCode.Success
+}
+
 function printChanges(changes: PlanChanges): void {
   for (const file of changes.added) info(`  + ${file}`)
   for (const file of changes.changed) info(`  ~ ${file}`)
   for (const file of changes.removed) info(`  - ${file}`)
 }
 
-function displayDir(dir: string): string {
+export function displayDir(dir: string): string {
   const relative = path.relative(process.cwd(), dir)
   return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? `${relative}/` : `${dir}/`
 }
