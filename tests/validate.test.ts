@@ -1,0 +1,458 @@
+import { cpSync, readdirSync } from 'node:fs'
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { toJsonSchema } from '../src/validate/crd-schemas.js'
+import type { Finding } from '../src/validate/findings.js'
+import { FLUX_CRDS_DIR, copyExample, minimalConfig, minimalHomelab, removeDir, runCli, writeFiles } from './helpers/cli.js'
+
+/** Put the shared Flux CRDs into `<dir>/crds/`, as `homelab crds pull` would. */
+function addFluxCrds(dir: string): void {
+  for (const file of readdirSync(FLUX_CRDS_DIR)) cpSync(path.join(FLUX_CRDS_DIR, file), path.join(dir, 'crds', file))
+}
+
+/** A homelab whose apps use the given templates (name → files), with the Flux CRDs in crds/ unless told otherwise. */
+function homelab(apps: string, files: Record<string, string>, options: { fluxCrds?: boolean } = {}): string {
+  const dir = minimalHomelab(minimalConfig(apps), files)
+  if (options.fluxCrds !== false) addFluxCrds(dir)
+  return dir
+}
+
+async function validate(dir: string, ...args: string[]) {
+  return runCli(['validate', ...args], { cwd: dir })
+}
+
+async function validateJson(dir: string, ...args: string[]): Promise<{ code: number; findings: Finding[] }> {
+  const result = await validate(dir, '--format', 'json', ...args)
+  assert.is(result.stderr, '')
+  return { code: result.code, findings: JSON.parse(result.stdout) as Finding[] }
+}
+
+const DEPLOYMENT = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: api
+spec:
+  replicas: three
+  selector:
+    matchLabels: { app: api }
+  template:
+    metadata:
+      labels: { app: api }
+    spec:
+      containers:
+        - name: api
+          image: nginx:1.27
+          ports:
+            - containerPort: 8080
+          resources:
+            limits: { memory: 64Mx }
+`
+
+const HELM_RELEASE = (apiVersion: string, strategy: string) => `apiVersion: ${apiVersion}
+kind: HelmRelease
+metadata:
+  name: podinfo
+  namespace: podinfo
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: podinfo
+      version: "6.x"
+      sourceRef:
+        kind: HelmRepository
+        name: podinfo
+  upgrade:
+    remediation:
+      strategy: ${strategy}
+`
+
+const WIDGET_CRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: { kind: Widget, listKind: WidgetList, plural: widgets, singular: widget }
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            apiVersion: { type: string }
+            kind: { type: string }
+            metadata: { type: object }
+            spec:
+              type: object
+              required: [size]
+              x-kubernetes-validations:
+                - rule: self.size < 100
+                  message: too big
+              properties:
+                size: { type: integer, format: int32, minimum: 1 }
+                color: { type: string, enum: [red, green], nullable: true }
+                port: { x-kubernetes-int-or-string: true }
+                extra: { type: object, x-kubernetes-preserve-unknown-fields: true }
+`
+
+const WIDGETS = `apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: good
+  namespace: shop
+spec:
+  size: 3
+  color: null
+  port: http
+  extra: { anything: [1, 2], goes: true }
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: bad
+  namespace: shop
+spec:
+  size: big
+  color: blue
+  port: true
+  colour: red
+`
+
+const Findings = suite('validate: one fixture per finding type')
+
+Findings('an invalid Deployment field: file, kind/name, path and message; exit 1', async () => {
+  const dir = homelab('  - template: api', { 'templates/api/deployment.yaml': DEPLOYMENT })
+  try {
+    const result = await validate(dir)
+    assert.is(result.code, 1, result.stderr)
+    assert.is(result.stderr, '')
+    const lines = result.stdout.trim().split('\n')
+    assert.equal(lines.slice(0, 2), [
+      'apps/api/deployment.yaml: Deployment/api: spec.replicas: must be an integer, not the string "three"',
+      'apps/api/deployment.yaml: Deployment/api: spec.template.spec.containers[0].resources.limits.memory: must be a quantity such as 500m, 128Mi or 2, not the string "64Mx"',
+    ])
+    assert.match(lines[2] ?? '', /^✖ 2 errors in 3 objects of 1 app \(\d+(\.\d)? m?s\)$/)
+    assert.is(lines.length, 3, 'the generated Kustomizations pass against the Flux CRDs: no other line')
+
+    const json = await validateJson(dir)
+    assert.is(json.code, 1)
+    assert.equal(json.findings[0], {
+      severity: 'error',
+      rule: 'schema',
+      file: 'apps/api/deployment.yaml',
+      line: 7,
+      app: 'api',
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'api',
+      namespace: 'api',
+      path: 'spec.replicas',
+      message: 'must be an integer, not the string "three"',
+    })
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Findings('a Flux HelmRelease v2 with a wrong enum value, checked against the Flux CRDs in crds/', async () => {
+  const dir = homelab('  - template: podinfo', { 'templates/podinfo/helmrelease.yaml': HELM_RELEASE('helm.toolkit.fluxcd.io/v2', 'rollbak') })
+  try {
+    const result = await validate(dir)
+    assert.is(result.code, 1, result.stderr)
+    assert.match(
+      result.stdout,
+      'apps/podinfo/helmrelease.yaml: HelmRelease/podinfo: spec.upgrade.remediation.strategy: must be one of "rollback", "uninstall", not the string "rollbak" (did you mean "rollback"?)\n',
+    )
+    const { findings } = await validateJson(dir)
+    assert.equal(findings.map((f) => [f.line, f.path]), [[17, 'spec.upgrade.remediation.strategy']])
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Findings('the same HelmRelease passes with a valid value, and a removed API version is an error', async () => {
+  const dir = homelab('  - template: podinfo', {
+    'templates/podinfo/helmrelease.yaml': HELM_RELEASE('helm.toolkit.fluxcd.io/v2', 'uninstall'),
+    'templates/podinfo/old.yaml': HELM_RELEASE('helm.toolkit.fluxcd.io/v2beta1', 'rollback').replace('name: podinfo\n', 'name: old\n'),
+  })
+  try {
+    const result = await validate(dir)
+    assert.is(result.code, 1, result.stdout)
+    assert.equal(result.stdout.trim().split('\n')[0], 'apps/podinfo/old.yaml: HelmRelease/old: apiVersion: helm.toolkit.fluxcd.io/v2beta1 is not a version of the CRD helmreleases.helm.toolkit.fluxcd.io (crds/helm.toolkit.fluxcd.io_helmreleases.yaml); use helm.toolkit.fluxcd.io/v2')
+    assert.match(result.stdout, /✖ 1 error in 4 objects/)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Findings('without crds/ a Flux kind has no schema: a warning, exit 0, and the hint to run crds pull', async () => {
+  const dir = homelab('  - template: podinfo', { 'templates/podinfo/helmrelease.yaml': HELM_RELEASE('helm.toolkit.fluxcd.io/v2', 'rollbak') }, { fluxCrds: false })
+  try {
+    const result = await validate(dir)
+    assert.is(result.code, 0, result.stdout)
+    assert.match(result.stdout, 'apps/podinfo/helmrelease.yaml: HelmRelease/podinfo: apiVersion: warning: no schema for helm.toolkit.fluxcd.io/v2 HelmRelease: no CRD for it in crds/\n')
+    assert.match(result.stdout, /✔ 3 objects of 1 app valid \(3 warnings\)/)
+    assert.match(result.stdout, '\nhint: run homelab crds pull')
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Findings('a custom resource failing its CRD, and one passing it', async () => {
+  const dir = homelab('  - template: shop', { 'templates/shop/widgets.yaml': WIDGETS, 'crds/widgets.yaml': WIDGET_CRD })
+  try {
+    const { code, findings } = await validateJson(dir)
+    assert.is(code, 1)
+    assert.ok(findings.every((f) => f.name === 'bad'), 'the good Widget passes')
+    assert.equal(
+      findings.map((f) => `${f.line} ${f.path}: ${f.message}`),
+      [
+        '18 spec.size: must be an integer, not the string "big"',
+        '19 spec.color: must be one of "red", "green", null, not the string "blue"',
+        '20 spec.port: must be an integer or a string, not the boolean true',
+        '21 spec.colour: unknown field (did you mean "color"?)',
+      ],
+    )
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Findings('a CRD rendered by an app checks its own custom resources', async () => {
+  const dir = homelab('  - template: shop', { 'templates/shop/crd.yaml': WIDGET_CRD, 'templates/shop/widgets.yaml': WIDGETS })
+  try {
+    const { code, findings } = await validateJson(dir)
+    assert.is(code, 1)
+    assert.equal(findings.map((f) => `${f.file} ${f.name} ${f.path}`), [
+      'apps/shop/widgets.yaml bad spec.size',
+      'apps/shop/widgets.yaml bad spec.color',
+      'apps/shop/widgets.yaml bad spec.port',
+      'apps/shop/widgets.yaml bad spec.colour',
+    ])
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Findings('the same object rendered by two apps: an error naming both apps and files', async () => {
+  const configmap = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared-settings\n  namespace: common\ndata:\n  a: "1"\n'
+  const dir = homelab('  - template: settings\n    id: one\n  - template: settings\n    id: two', { 'templates/settings/configmap.yaml': configmap })
+  try {
+    const result = await validate(dir)
+    assert.is(result.code, 1, result.stdout)
+    assert.equal(result.stdout.trim().split('\n')[0],
+      'apps/two/configmap.yaml: ConfigMap/shared-settings: metadata.name: ConfigMap common/shared-settings is rendered by both app "one" (apps/one/configmap.yaml) and app "two" (apps/two/configmap.yaml): each Flux Kustomization would overwrite it, and pruning one deletes it')
+    assert.match(result.stdout, /✖ 1 error in /)
+  } finally {
+    removeDir(dir)
+  }
+  // a targetNamespace puts the second copy elsewhere: no longer the same object
+  const apart = homelab('  - template: settings\n    id: one\n  - template: settings\n    id: two\n    kustomization: { targetNamespace: elsewhere }', {
+    'templates/settings/configmap.yaml': configmap,
+  })
+  try {
+    const result = await validate(apart)
+    assert.is(result.code, 0, result.stdout)
+  } finally {
+    removeDir(apart)
+  }
+})
+
+const SECRET_VALUE = 'correct-horse-battery-staple'
+const TOKEN_VALUE = 's3cr3t-token-value'
+const SECRET = `apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+  namespace: vault
+stringData:
+  password: ${SECRET_VALUE}
+data:
+  token: ${Buffer.from(TOKEN_VALUE).toString('base64')}
+`
+
+Findings('a plaintext Secret is an error that never shows its values; allowPlaintextSecrets opts out', async () => {
+  const dir = homelab('  - template: vault', { 'templates/vault/secret.yaml': SECRET })
+  try {
+    const text = await validate(dir)
+    const json = await validate(dir, '--format', 'json')
+    assert.is(text.code, 1)
+    assert.equal(text.stdout.trim().split('\n').slice(0, 2), [
+      'apps/vault/secret.yaml: Secret/creds: stringData: 1 value is not encrypted: encrypt the file with SOPS (a sops: block), or set allowPlaintextSecrets: true on app "vault"',
+      'apps/vault/secret.yaml: Secret/creds: data: 1 value is not encrypted: encrypt the file with SOPS (a sops: block), or set allowPlaintextSecrets: true on app "vault"',
+    ])
+    for (const output of [text.stdout, text.stderr, json.stdout, json.stderr]) {
+      for (const value of [SECRET_VALUE, TOKEN_VALUE, Buffer.from(TOKEN_VALUE).toString('base64')]) assert.not.ok(output.includes(value), 'no secret value printed')
+    }
+  } finally {
+    removeDir(dir)
+  }
+  const allowed = homelab('  - template: vault\n    allowPlaintextSecrets: true', { 'templates/vault/secret.yaml': SECRET })
+  try {
+    const result = await validate(allowed)
+    assert.is(result.code, 0, result.stdout)
+    assert.not.match(result.stdout, 'Secret/creds')
+  } finally {
+    removeDir(allowed)
+  }
+})
+
+Findings('a SOPS-encrypted Secret passes, and a broken plaintext value is reported without showing it', async () => {
+  const encrypted = `apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+  namespace: vault
+data:
+  token: ENC[AES256_GCM,data:q2k9Yw==,iv:abc=,tag:def=,type:str]
+sops:
+  age:
+    - recipient: age1xyz
+      enc: "-----BEGIN AGE ENCRYPTED FILE-----"
+  lastmodified: "2024-01-01T00:00:00Z"
+  mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]
+  version: 3.9.0
+`
+  const notBase64 = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: raw\n  namespace: vault\ndata:\n  token: hunter2!hunter2\n'
+  const dir = homelab('  - template: vault\n    allowPlaintextSecrets: true', { 'templates/vault/secret.yaml': encrypted, 'templates/vault/raw.yaml': notBase64 })
+  try {
+    const result = await validate(dir)
+    assert.is(result.code, 1, result.stdout)
+    assert.equal(result.stdout.trim().split('\n')[0], 'apps/vault/raw.yaml: Secret/raw: data.token: must be base64-encoded data')
+    assert.not.match(result.stdout, 'hunter2')
+    assert.not.match(result.stdout, 'Secret/creds')
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Findings('--strict makes a kind with no schema an error', async () => {
+  const gadget = 'apiVersion: example.org/v1alpha1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: lab\nspec: {}\n'
+  const dir = homelab('  - template: lab', { 'templates/lab/gadget.yaml': gadget })
+  try {
+    const lenient = await validateJson(dir)
+    assert.is(lenient.code, 0)
+    assert.equal(lenient.findings.map((f) => [f.severity, f.rule, f.file, f.kind, f.path]), [['warning', 'no-schema', 'apps/lab/gadget.yaml', 'Gadget', 'apiVersion']])
+    const strict = await validateJson(dir, '--strict')
+    assert.is(strict.code, 1)
+    assert.equal(strict.findings.map((f) => f.severity), ['error'])
+    const text = await validate(dir, '--strict')
+    assert.match(text.stdout, 'apps/lab/gadget.yaml: Gadget/g: apiVersion: no schema for example.org/v1alpha1 Gadget: no CRD for it in crds/\n')
+    assert.match(text.stdout, 'hint: put the CRDs of example.org into crds/')
+  } finally {
+    removeDir(dir)
+  }
+})
+
+const Example = suite('validate: the example homelab')
+
+Example('passes without crds/: Flux kinds are warnings, with the hint to run crds pull', async () => {
+  const dir = copyExample()
+  try {
+    const result = await validate(dir)
+    assert.is(result.code, 0, result.stdout + result.stderr)
+    assert.match(result.stdout, 'apps/flux/whoami.yaml: Kustomization/whoami: apiVersion: warning: no schema for kustomize.toolkit.fluxcd.io/v1 Kustomization')
+    assert.match(result.stdout, /✔ \d+ objects of 7 apps valid \(\d+ warnings\)/)
+    assert.match(result.stdout, 'hint: run homelab crds pull')
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Example('passes with the Flux CRDs in crds/: no error, Flux kinds checked', async () => {
+  const dir = copyExample()
+  addFluxCrds(dir)
+  try {
+    const { code, findings } = await validateJson(dir)
+    assert.is(code, 0)
+    assert.equal(findings.filter((f) => f.severity === 'error'), [])
+    // the one thing left unchecked: cert-manager's own kinds, whose CRD comes with its chart, not in crds/
+    assert.equal([...new Set(findings.map((f) => `${f.rule} ${f.apiVersion} ${f.kind}`))], ['no-schema cert-manager.io/v1 ClusterIssuer'])
+  } finally {
+    removeDir(dir)
+  }
+})
+
+const Input = suite('validate: input errors')
+
+Input('an unknown --format is a usage error (exit 2)', async () => {
+  const dir = homelab('  - template: web', {})
+  try {
+    const result = await validate(dir, '--format', 'yaml')
+    assert.is(result.code, 2)
+    assert.match(result.stderr, 'error: --format must be text or json, not "yaml"')
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Input('a config error stops before validating (exit 1, one error line)', async () => {
+  const dir = homelab('  - template: nope', {})
+  try {
+    const result = await validate(dir)
+    assert.is(result.code, 1)
+    assert.is(result.stdout, '')
+    assert.match(result.stderr, /^error: homelab\.config\.yaml:\d+:\d+: /)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Input('a crds/ file that does not parse is an error at its line', async () => {
+  const dir = homelab('  - template: web', { 'crds/broken.yaml': 'apiVersion: v1\nkind: [unclosed\n' })
+  try {
+    const result = await validate(dir)
+    assert.is(result.code, 1)
+    assert.match(result.stderr, /^error: crds\/broken\.yaml:\d+:\d+: /)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+const Schema = suite('validate: CRD schema translation')
+
+Schema('Kubernetes extensions become JSON Schema that strict ajv accepts', () => {
+  const formats = new Set<string>()
+  const schema = toJsonSchema(
+    {
+      type: 'object',
+      description: 'dropped',
+      required: ['a', 'b'],
+      properties: {
+        a: { type: 'string', nullable: true, enum: ['x'] },
+        b: { type: 'integer', default: 3, format: 'int32', minimum: 0, exclusiveMinimum: true },
+        c: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
+        d: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { e: { type: 'string' } } },
+        f: { type: 'object', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true },
+        g: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', properties: { name: { type: 'string' } } } },
+      },
+      'x-kubernetes-validations': [{ rule: 'true' }],
+    },
+    formats,
+  )
+  assert.equal(schema, {
+    type: 'object',
+    properties: {
+      a: { type: ['string', 'null'], enum: ['x', null] },
+      b: { type: 'integer', format: 'int32', exclusiveMinimum: 0 },
+      c: { anyOf: [{ type: 'integer' }, { type: 'string' }], type: ['integer', 'string'] },
+      d: { type: 'object', properties: { e: { type: 'string' } } },
+      f: { type: 'object', properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } } },
+      g: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } }, additionalProperties: false } },
+    },
+    required: ['a'],
+    additionalProperties: false,
+  })
+  assert.equal([...formats], ['int32'])
+})
+
+Findings.run()
+Example.run()
+Input.run()
+Schema.run()
