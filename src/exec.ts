@@ -13,6 +13,12 @@ export interface RunOptions {
   secretEnv?: readonly string[]
   /** Text piped to stdin. */
   input?: string
+  /**
+   * Give the program this process's stdin, stdout and stderr, for one that may
+   * ask a person a question. Its output is then neither captured nor redacted:
+   * only for a program whose environment holds no secret.
+   */
+  interactive?: boolean
   cwd?: string
   timeoutMs?: number
 }
@@ -35,7 +41,8 @@ export async function run(file: string, args: readonly string[], options: RunOpt
   const result = await execaFn(file, [...args], {
     env: options.env,
     extendEnv: true,
-    input: options.input,
+    // without input, stdin is closed: a program that prompts (flux asks for a missing token) must fail, not wait
+    ...(options.interactive ? { stdio: 'inherit' as const } : options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
     cwd: options.cwd,
     timeout: options.timeoutMs,
     reject: false,

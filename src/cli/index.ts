@@ -32,10 +32,88 @@ export function createCli() {
     .option('--out <dir>', 'Output folder (the manifest repository content)', { default: 'manifests' })
     .option('--only <ids>', 'Render only these apps (comma-separated ids); other apps are left as they are')
     .option('--check', 'Write nothing; exit 3 if the output folder differs from a fresh render')
+    .option('--watch', 'Render again on every change of the config, templates/ or crds/; Ctrl-C to stop')
     .example('homelab render')
     .example('homelab render --only whoami,homepage')
     .example('homelab render --check')
+    .example('homelab render --watch')
     .action(async (options: import('./commands/render.js').RenderOptions) => (await import('./commands/render.js')).renderCommand(options))
+
+  cli
+    .command(
+      'validate',
+      'Render in memory and check every object offline: built-in kinds against the Kubernetes API schemas, custom kinds ' +
+        '(Flux too) against their CRD in crds/ beside the config, the same object rendered twice, Secrets not encrypted with SOPS',
+    )
+    .option('--strict', 'A kind with no schema (no CRD in crds/) is an error, not a warning')
+    .option('--format <format>', 'text (one finding per line) or json', { default: 'text' })
+    .example('homelab validate')
+    .example('homelab validate --strict --format json')
+    .action(async (options: import('./commands/validate.js').ValidateCommandOptions) => (await import('./commands/validate.js')).validateCommand(options))
+
+  cli
+    .command('crds <action>', 'crds pull: write the CRDs of the flux on PATH (flux install --export) into crds/flux.yaml beside the config')
+    .option('--from-cluster', 'Take every CRD of the current kubectl context instead, into crds/cluster.yaml')
+    .example('homelab crds pull')
+    .example('homelab crds pull --from-cluster')
+    .action(async (action: string, options: import('./commands/crds.js').CrdsCommandOptions) => (await import('./commands/crds.js')).crdsCommand(action, options))
+
+  cli
+    .command('diff', 'Show what a render would change in the output folder or the manifest repository; writes nothing')
+    .option('--out <dir>', 'Compare with this output folder (default: manifests)')
+    .option('--repo [url]', 'Compare with a shallow clone of the manifest repository (a URL or a path; default: flux.repository)')
+    .example('homelab diff')
+    .example('homelab diff --repo')
+    .example('homelab diff --repo ../homelab-manifests')
+    .action(async (options: import('./commands/diff.js').DiffOptions) => (await import('./commands/diff.js')).diffCommand(options))
+
+  cli
+    .command('graph', "Print the apps' dependency graph (edges from dependency to dependent)")
+    .option('--format <format>', 'text, mermaid (renders on GitHub) or dot (Graphviz)', { default: 'text' })
+    .example('homelab graph')
+    .example('homelab graph --format dot | dot -Tsvg > graph.svg')
+    .action(async (options: import('./commands/graph.js').GraphOptions) => (await import('./commands/graph.js')).graphCommand(options))
+
+  cli
+    .command(
+      'publish',
+      'Render and push apps/ to the manifest repository Flux watches (the CI job). Clones the branch, syncs apps/ as render does ' +
+        '(everything else, e.g. flux/flux-system, is left alone), commits only when something changed, pushes without force ' +
+        '(up to 3 tries when other pushes land first). HTTPS auth: the token in HOMELAB_GIT_TOKEN; SSH: your keys',
+    )
+    .option('--repo <url>', 'Manifest repository: https://…, ssh://… or a local path (default: flux.repository)')
+    .option('--branch <branch>', 'Branch to push to; it must exist (default: flux.branch)')
+    .option('--message <text>', "Commit message (default: this repository's HEAD subject and Source: <sha>)")
+    .option('--dry-run', 'Clone and show the files that would change; commit and push nothing')
+    .option('--allow-empty', 'Publish even with no app for Flux to reconcile (Flux then prunes every app)')
+    .example('HOMELAB_GIT_TOKEN=… homelab publish')
+    .example('homelab publish --dry-run')
+    .example('homelab publish --repo ../homelab-manifests --branch main --message "Try the new ingress"')
+    .action(async (options: import('./commands/publish.js').PublishCommandOptions) => (await import('./commands/publish.js')).publishCommand(options))
+
+  cli
+    .command('bootstrap', 'Put Flux on the current kubectl context and point it at the apps (homelab bootstrap --help: the steps)')
+    .usage(
+      [
+        'bootstrap [--dry-run]',
+        '',
+        'Steps, each shown as ► name, then ✔ with its time or ✖ with the reason; a failure stops there (exit 1):',
+        '  1. render and validate in memory (an error stops before the cluster is touched)',
+        '  2. preflight, read-only: flux and kubectl on PATH, the kubectl context, flux check --pre, the',
+        '     flux-system GitRepository (same repository and branch: Flux is kept; another: stop), and the',
+        '     provider token when flux bootstrap has to run',
+        '  3. kubectl apply --server-side -f - for each bootstrap: true app, in dependency order',
+        '  4. flux bootstrap <provider>, unless Flux already syncs the repository',
+        '  5. kubectl apply --server-side -f - of apps/flux-bootstrap: Flux reconciles apps/flux from then on',
+        '',
+        'Tokens: GITHUB_TOKEN, GITLAB_TOKEN, GITEA_TOKEN, BITBUCKET_TOKEN or GIT_PASSWORD (git over https),',
+        'handed to flux through its environment only. Safe to run again: it continues where it stopped.',
+      ].join('\n'),
+    )
+    .option('--dry-run', 'Print the plan (every command, secrets as ***, and the YAML it would apply); run nothing')
+    .example('GITHUB_TOKEN=… homelab bootstrap')
+    .example('homelab bootstrap --dry-run')
+    .action(async (options: import('./commands/bootstrap.js').BootstrapCommandOptions) => (await import('./commands/bootstrap.js')).bootstrapCommand(options))
 
   return cli
 }
