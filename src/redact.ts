@@ -40,7 +40,8 @@ export function redact(text: string): string {
     out = out.split(secret).join('***')
   }
   // user:password@ in URLs, and Authorization headers
-  out = out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(?::[^/\s@]*)?@/gi, '$1***@')
+  // `git@` (ssh) is a fixed user name, not a secret; any other user or user:password is hidden
+  out = out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)(?!git@)[^/\s:@]+(?::[^/\s@]*)?@/gi, '$1***@')
   out = out.replace(/(authorization:\s*(?:basic|bearer)\s+)[^\s'"]+/gi, '$1***')
   return out
 }

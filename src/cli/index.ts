@@ -25,7 +25,12 @@ export function createCli() {
   const cli = cac('homelab')
   cli.option('--config <file>', 'The homelab config; templates/ is read from beside it', { default: 'homelab.config.yaml' })
   cli.option('-v, --version', 'Print the version')
-  cli.help()
+  // cac leaves a command's description out of `homelab <command> --help`: put it under the usage line
+  cli.help((sections) => {
+    const description = cli.matchedCommand?.description
+    if (description) sections.splice(2, 0, { body: description })
+    return sections
+  })
 
   cli
     .command('render', 'Render the apps and the Flux app of apps into the output folder')
@@ -120,6 +125,13 @@ export function createCli() {
 
 /** The entry point of the `homelab` binary. */
 export async function main(argv: readonly string[]): Promise<void> {
+  // a reader that stops early (`homelab graph | head`) is not an error
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+      throw error
+    })
+  }
   const args = argv.slice(2)
   if (wantsVersion(args)) {
     process.stdout.write(`homelab ${VERSION}\n`)
