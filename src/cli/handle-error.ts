@@ -1,7 +1,6 @@
 import { HomelabError } from '../errors.js'
-import { redact } from '../redact.js'
 import { ExitCode } from './exit-code.js'
-import { red } from './output.js'
+import { red, write } from './output.js'
 
 /** A usage mistake: unknown command or option (exit 2). */
 export class UsageError extends Error {
@@ -11,29 +10,29 @@ export class UsageError extends Error {
 /**
  * The one place errors are printed: a single `error:` line (plus a hint) for
  * mistakes the user can fix; bugs get one line too, and their stack only with
- * DEBUG=homelab. Everything printed passes through redact().
+ * DEBUG=homelab. Everything is printed through output.write, which redacts.
  */
 export function handleError(error: unknown): void {
   const prefix = red('error:', process.stderr)
   const debug = /(^|,)homelab(,|$)/.test(process.env.DEBUG ?? '')
   if (error instanceof HomelabError) {
-    process.stderr.write(`${prefix} ${redact(error.oneLine)}\n`)
-    if (error.hint) process.stderr.write(`hint: ${redact(error.hint)}\n`)
-    if (debug && error.stack) process.stderr.write(`${redact(error.stack)}\n`)
+    write(`${prefix} ${error.oneLine}\n`, process.stderr)
+    if (error.hint) write(`hint: ${error.hint}\n`, process.stderr)
+    if (debug && error.stack) write(`${error.stack}\n`, process.stderr)
     process.exitCode ??= ExitCode.Error
     if (process.exitCode === 0) process.exitCode = ExitCode.Error
     return
   }
   const isUsage = error instanceof UsageError || (error instanceof Error && error.name === 'CACError')
   if (isUsage) {
-    process.stderr.write(`${prefix} ${redact((error as Error).message)}\n`)
-    process.stderr.write('hint: run homelab --help to see the commands and their options\n')
+    write(`${prefix} ${(error as Error).message}\n`, process.stderr)
+    write('hint: run homelab --help to see the commands and their options\n', process.stderr)
     process.exitCode = ExitCode.Usage
     return
   }
   const message = error instanceof Error ? error.message : String(error)
-  process.stderr.write(`${prefix} unexpected: ${redact(message.split('\n')[0] ?? '')}\n`)
-  if (debug && error instanceof Error && error.stack) process.stderr.write(`${redact(error.stack)}\n`)
-  else process.stderr.write('hint: this is a bug in homelab; run again with DEBUG=homelab for details\n')
+  write(`${prefix} unexpected: ${message.split('\n')[0] ?? ''}\n`, process.stderr)
+  if (debug && error instanceof Error && error.stack) write(`${error.stack}\n`, process.stderr)
+  else write('hint: this is a bug in homelab; run again with DEBUG=homelab for details\n', process.stderr)
   process.exitCode = ExitCode.Error
 }

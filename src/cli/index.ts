@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { cac } from 'cac'
 import { ExitCode } from './exit-code.js'
+import { registerSecretsFromEnv } from '../redact.js'
 import { UsageError, handleError } from './handle-error.js'
 
 /** Options every command takes. */
@@ -132,6 +133,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       throw error
     })
   }
+  // every token of the environment is known to redact() before anything runs or prints
+  registerSecretsFromEnv()
   const args = argv.slice(2)
   if (wantsVersion(args)) {
     process.stdout.write(`homelab ${VERSION}\n`)

@@ -1,4 +1,11 @@
-/** How the CLI talks to a person: plain lines, colour only on a terminal and never with NO_COLOR. */
+import { redact } from '../redact.js'
+
+/**
+ * How the CLI talks to a person: plain lines, colour only on a terminal and
+ * never with NO_COLOR. Everything the CLI prints goes through `write` below,
+ * which passes it through redact(): secrets cannot reach the terminal or a CI
+ * log, whichever command printed them.
+ */
 
 const useColor = (stream: NodeJS.WriteStream): boolean =>
   Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb'
@@ -12,12 +19,17 @@ export const red = (text: string, stream: NodeJS.WriteStream = process.stdout) =
 export const yellow = (text: string, stream: NodeJS.WriteStream = process.stdout) => paint(33, text, stream)
 export const dim = (text: string) => paint(2, text)
 
+/** Write text as it is (plus redaction) to stdout or stderr. */
+export function write(text: string, stream: NodeJS.WriteStream = process.stdout): void {
+  stream.write(redact(text))
+}
+
 export function info(line = ''): void {
-  process.stdout.write(`${line}\n`)
+  write(`${line}\n`)
 }
 
 export function warn(line: string): void {
-  process.stderr.write(`${yellow('warning:', process.stderr)} ${line}\n`)
+  write(`${yellow('warning:', process.stderr)} ${line}\n`, process.stderr)
 }
 
 /** A duration for people: `45 ms`, `1.2 s`. */

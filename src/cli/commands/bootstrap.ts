@@ -1,8 +1,7 @@
 import { bootstrap, describeCommand } from '../../bootstrap.js'
 import type { BootstrapEvent, BootstrapPlan, PlannedCommand } from '../../bootstrap.js'
-import { redact, registerSecretsFromEnv } from '../../redact.js'
 import type { GlobalOptions } from '../index.js'
-import { dim, formatDuration, green, info, red, warn } from '../output.js'
+import { dim, formatDuration, green, info, red, warn, write } from '../output.js'
 
 export interface BootstrapCommandOptions extends GlobalOptions {
   dryRun?: boolean
@@ -10,8 +9,6 @@ export interface BootstrapCommandOptions extends GlobalOptions {
 
 /** `homelab bootstrap [--dry-run]`: Flux on the current kubectl context, pointed at the apps. */
 export async function bootstrapCommand(options: BootstrapCommandOptions): Promise<void> {
-  // first thing: every token of the environment is known to redact() before any command runs or prints
-  registerSecretsFromEnv()
   const result = await bootstrap(String(options.config), { dryRun: Boolean(options.dryRun), onEvent: printEvent })
   if (options.dryRun) {
     printPlan(result.plan)
@@ -40,7 +37,7 @@ function printEvent(event: BootstrapEvent): void {
     case 'fail':
       info(`${red('✖')} ${event.step}: ${event.reason}`)
       // the whole output of the failing command, already redacted, for the person to read
-      if (event.output) process.stderr.write(`${event.output.split('\n').map((line) => `  ${line}`).join('\n')}\n`)
+      if (event.output) write(`${event.output.split('\n').map((line) => `  ${line}`).join('\n')}\n`, process.stderr)
       break
   }
 }
@@ -53,7 +50,7 @@ function printPlan(plan: BootstrapPlan): void {
       lines.push(describeCommand(command))
       return
     }
-    const input = redact(command.input)
+    const input = command.input
     let marker = 'EOF'
     while (input.split('\n').includes(marker)) marker += '_'
     lines.push(`${describeCommand(command)} <<'${marker}'`, input.trimEnd(), marker)

@@ -3,7 +3,6 @@ import path from 'node:path'
 import { displayPath } from '../../config/load-config.js'
 import { pullClusterCrds, pullFluxCrds } from '../../crds.js'
 import { HomelabError } from '../../errors.js'
-import { registerSecretsFromEnv } from '../../redact.js'
 import { UsageError } from '../handle-error.js'
 import type { GlobalOptions } from '../index.js'
 import { dim, formatDuration, green, info, plural } from '../output.js'
@@ -16,8 +15,6 @@ export interface CrdsCommandOptions extends GlobalOptions {
 export async function crdsCommand(action: string, options: CrdsCommandOptions): Promise<void> {
   if (action !== 'pull') throw new UsageError(`unknown crds action "${action}" (the one action is: pull)`)
   const started = performance.now()
-  // flux and kubectl may echo the tokens of their environment in an error
-  registerSecretsFromEnv()
   const configPath = path.resolve(String(options.config))
   // crds/ belongs beside a config: refuse to scatter it into some other folder
   const isFile = await stat(configPath).then((s) => s.isFile(), () => false)

@@ -2,7 +2,6 @@ import path from 'node:path'
 import { diffPlan } from '../../diff.js'
 import type { AppDiff, PlanDiff } from '../../diff.js'
 import { renderHomelab } from '../../index.js'
-import { redact } from '../../redact.js'
 import type { Plan } from '../../index.js'
 import { ExitCode } from '../exit-code.js'
 import { UsageError } from '../handle-error.js'
@@ -28,7 +27,7 @@ export async function diffCommand(options: DiffOptions): Promise<void> {
   let target: string
   if (options.repo !== undefined) {
     const url = options.repo === true ? config.flux.repository : String(options.repo)
-    target = redact(url)
+    target = url
     result = await diffRepository(url, config.flux.branch, plan)
   } else {
     const outDir = path.resolve(options.out ?? DEFAULT_OUT)

@@ -4,6 +4,7 @@ import { appGraph, formatGraph, GRAPH_FORMATS } from '../../graph.js'
 import type { GraphFormat } from '../../graph.js'
 import { UsageError } from '../handle-error.js'
 import type { GlobalOptions } from '../index.js'
+import { write } from '../output.js'
 
 export interface GraphOptions extends GlobalOptions {
   format?: string
@@ -16,5 +17,5 @@ export async function graphCommand(options: GraphOptions): Promise<void> {
     throw new UsageError(`--format must be one of ${GRAPH_FORMATS.join(', ')}, not "${format}"`)
   }
   const { config } = await resolveConfig(await loadConfig(String(options.config)))
-  process.stdout.write(formatGraph(appGraph(config), format as GraphFormat))
+  write(formatGraph(appGraph(config), format as GraphFormat))
 }

@@ -1,6 +1,6 @@
 import type { PublishEvent, PublishResult } from '../../publish.js'
 import type { GlobalOptions } from '../index.js'
-import { dim, formatDuration, green, info, plural, warn } from '../output.js'
+import { dim, formatDuration, green, info, plural, warn, write } from '../output.js'
 
 export interface PublishCommandOptions extends GlobalOptions {
   repo?: string
@@ -22,7 +22,7 @@ function printEvent(event: PublishEvent): void {
       info(`${green('✔')} clone ${event.repository} (branch ${event.branch}) ${took(event.ms)}`)
       break
     case 'workdir':
-      process.stderr.write(`debug: keeping the clone in ${event.dir}\n`)
+      write(`debug: keeping the clone in ${event.dir}\n`, process.stderr)
       break
     case 'synced': {
       const { added, changed, removed } = event.changes

@@ -1,5 +1,4 @@
 import { renderHomelab } from '../../index.js'
-import { redact } from '../../redact.js'
 import { countFindings, formatFinding } from '../../validate/findings.js'
 import { validateRender } from '../../validate/validate.js'
 import { ExitCode } from '../exit-code.js'
@@ -29,11 +28,11 @@ export async function validateCommand(options: ValidateCommandOptions): Promise<
   if (errors > 0) process.exitCode = ExitCode.Error
 
   if (format === 'json') {
-    info(redact(JSON.stringify(report.findings, null, 2)))
+    info(JSON.stringify(report.findings, null, 2))
     return
   }
   for (const finding of report.findings) {
-    const line = redact(formatFinding(finding))
+    const line = formatFinding(finding)
     info(finding.severity === 'error' ? line : yellow(line))
   }
   const checked = `${plural(report.documents, 'object')} of ${plural(rendered.config.apps.length, 'app')}`
