@@ -202,7 +202,7 @@ const mismatches: Array<[string, Partial<KubeState>, RegExp]> = [
   [
     'another repository',
     { gitRepositories: { 'flux-system/flux-system': { url: 'ssh://git@github.com/someone/else', branch: 'main' } } },
-    /already syncs ssh:\/\/\*\*\*@github\.com\/someone\/else \(branch main\), not https:\/\/github\.com\/example\/manifests\.git \(branch main\)/,
+    /already syncs ssh:\/\/git@github\.com\/someone\/else \(branch main\), not https:\/\/github\.com\/example\/manifests\.git \(branch main\)/,
   ],
   [
     'another branch of the same repository',
@@ -261,7 +261,7 @@ Run('a second run skips flux bootstrap (no token needed) and re-applies flux-boo
   const calls = w.shim.readLog().slice(first)
   assert.equal(lines(calls), [...READ_ONLY, APPLY, APPLY, APPLY])
   assert.equal(appliedNames(calls.at(-1)), ['Kustomization/flux-bootstrap'])
-  assert.match(result.stdout, /^✔ flux bootstrap github: skipped, the cluster already syncs ssh:\/\/\*\*\*@github\.com\/example\/manifests \(branch main\)/m)
+  assert.match(result.stdout, /^✔ flux bootstrap github: skipped, the cluster already syncs ssh:\/\/git@github\.com\/example\/manifests \(branch main\)/m)
 })
 
 Run('the same repository in another form (scp-like, other case) counts as bootstrapped', async () => {
