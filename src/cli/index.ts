@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { cac } from 'cac'
 import { ExitCode } from './exit-code.js'
 import { registerSecretsFromEnv } from '../redact.js'
@@ -7,18 +6,6 @@ import { UsageError, handleError } from './handle-error.js'
 /** Options every command takes. */
 export interface GlobalOptions {
   config: string
-}
-
-const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-export const VERSION = packageJson.version
-
-/** `--version` / `-v` anywhere before `--`: answered without building the CLI, so it stays as fast as node. */
-function wantsVersion(args: readonly string[]): boolean {
-  for (const arg of args) {
-    if (arg === '--') return false
-    if (arg === '--version' || arg === '-v') return true
-  }
-  return false
 }
 
 /** Build the command-line interface. Each command loads its code only when it runs, so --help stays fast. */
@@ -124,8 +111,8 @@ export function createCli() {
   return cli
 }
 
-/** The entry point of the `homelab` binary. */
-export async function main(argv: readonly string[]): Promise<void> {
+/** Parse argv and run the matched command; the one place errors end up. */
+export async function runCli(argv: readonly string[]): Promise<void> {
   // a reader that stops early (`homelab graph | head`) is not an error
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
@@ -135,11 +122,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   // every token of the environment is known to redact() before anything runs or prints
   registerSecretsFromEnv()
-  const args = argv.slice(2)
-  if (wantsVersion(args)) {
-    process.stdout.write(`homelab ${VERSION}\n`)
-    return
-  }
   try {
     const cli = createCli()
     cli.parse([...argv], { run: false })
