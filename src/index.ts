@@ -7,8 +7,9 @@ import { resolveConfig } from './config/resolve-config.js'
 import type { ResolvedConfig } from './config/types.js'
 import { HomelabError } from './errors.js'
 import { render } from './render.js'
-import type { Plan } from './render.js'
-import type { TemplateLibrary } from './templates/load-templates.js'
+import type { FileContent, Plan } from './render.js'
+import { RenderCache } from './render-cache.js'
+import type { Template, TemplateLibrary } from './templates/load-templates.js'
 
 export { loadConfig, parseConfig, displayPath } from './config/load-config.js'
 export { resolveConfig } from './config/resolve-config.js'
@@ -23,13 +24,24 @@ export interface RenderedHomelab {
   config: ResolvedConfig
   library: TemplateLibrary
   plan: Plan
+  /** The render memo of the output folder, when one was asked for: save it once the output is written. */
+  cache?: RenderCache
+  /** Plan files read back from the output folder instead of rendered (unchanged there by construction). */
+  readBack: Set<string>
+}
+
+export interface RenderHomelabOptions {
+  /** Render only these app ids (the Flux folders are always generated). */
+  only?: readonly string[]
+  /** The output folder the plan is for: apps whose inputs did not change since they were rendered there are read back, not rendered. */
+  outDir?: string
 }
 
 /**
  * Everything up to the plan, in memory: read and check the config, load the
  * templates it uses, render. Any error is thrown before anything is written.
  */
-export async function renderHomelab(configPath: string, options: { only?: readonly string[] } = {}): Promise<RenderedHomelab> {
+export async function renderHomelab(configPath: string, options: RenderHomelabOptions = {}): Promise<RenderedHomelab> {
   const loaded = await loadConfig(configPath)
   const { config, library } = await resolveConfig(loaded)
   let only: Set<string> | undefined
@@ -44,6 +56,36 @@ export async function renderHomelab(configPath: string, options: { only?: readon
       }
     }
   }
-  const plan = render(config, library, { only })
-  return { config, library, plan }
+  const targets = only ? config.apps.filter((app) => only.has(app.id)) : config.apps
+  const cache = options.outDir === undefined ? undefined : await RenderCache.open(options.outDir, config, library)
+  const keys = new Map<string, string>()
+  const reused = new Map<string, Map<string, Buffer>>()
+  if (cache) {
+    for (const app of targets) {
+      const key = cache.key(app, library.templates.get(app.template) as Template)
+      keys.set(app.id, key)
+      const files = cache.reuse(app, key)
+      if (files) reused.set(app.id, files)
+    }
+  }
+  const rendered = render(config, library, { only: new Set(targets.filter((app) => !reused.has(app.id)).map((app) => app.id)) })
+
+  // one folder's files together, apps in config order, then the Flux folders: the same plan with or without the memo
+  const byFolder = new Map<string, Array<[string, FileContent]>>()
+  for (const [file, content] of rendered) {
+    const folder = file.split('/', 2)[1] as string
+    let files = byFolder.get(folder)
+    if (!files) byFolder.set(folder, (files = []))
+    files.push([file.slice(`apps/${folder}/`.length), content])
+  }
+  const plan: Plan = new Map()
+  const readBack = new Set<string>()
+  for (const app of targets) {
+    const files = reused.get(app.id) ?? byFolder.get(app.id) ?? []
+    for (const [file, content] of files) plan.set(`apps/${app.id}/${file}`, content)
+    if (reused.has(app.id)) for (const [file] of files) readBack.add(`apps/${app.id}/${file}`)
+    if (cache && !reused.has(app.id)) cache.record(app, keys.get(app.id) as string, [...files])
+  }
+  for (const folder of ['flux', 'flux-bootstrap']) for (const [file, content] of byFolder.get(folder) ?? []) plan.set(`apps/${folder}/${file}`, content)
+  return { config, library, plan, cache, readBack }
 }

@@ -1,4 +1,5 @@
 import { checkManifestFile } from './check-manifests.js'
+import type { ManifestObject } from './check-manifests.js'
 import type { ResolvedApp, ResolvedConfig } from './config/types.js'
 import { HomelabError } from './errors.js'
 import { compare, fluxFiles, kustomizeFile } from './flux-objects.js'
@@ -73,11 +74,27 @@ function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template,
     },
   }
   const describe = `app "${app.id}"`
+  // kustomize refuses two objects with the same id in one folder: say so here, at the second one
+  const seen = new Map<string, string>()
+  const listed = (objects: readonly ManifestObject[], file: string) => {
+    if (template.ownKustomization) return
+    for (const object of objects) {
+      const first = seen.get(object.id)
+      if (first !== undefined) {
+        throw new HomelabError(`a second ${object.kind} "${object.name}" in ${describe} (the first is in ${first}): kubectl kustomize rejects the folder`, {
+          location: object.location,
+        })
+      }
+      seen.set(object.id, file)
+    }
+  }
   for (const file of template.files) {
     switch (file.kind) {
       case 'rendered-resource': {
         const text = withFinalNewline(renderer.compiled(template, file)(context))
-        if (!checkManifestFile(text, file.file, describe)) continue // every document empty: left out
+        const objects = checkManifestFile(text, file.file, describe)
+        if (objects.length === 0) continue // every document empty: left out
+        listed(objects, file.file)
         files.set(file.outputPath, text)
         resources.push(file.outputPath)
         break
@@ -86,7 +103,7 @@ function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template,
         files.set(file.outputPath, renderer.compiled(template, file)(context))
         break
       case 'resource':
-        checkManifestFile(file.content.toString('utf8'), file.file, describe)
+        listed(checkManifestFile(file.content.toString('utf8'), file.file, describe), file.file)
         files.set(file.outputPath, file.content)
         resources.push(file.outputPath)
         break

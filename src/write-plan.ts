@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { Dirent } from 'node:fs'
 import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { compare } from './flux-objects.js'
@@ -8,6 +10,8 @@ import type { FileContent, Plan } from './render.js'
 export interface Scope {
   /** App ids whose folders are in scope; undefined: every folder under apps/. */
   only?: ReadonlySet<string>
+  /** Plan files whose content was just read back from this folder: known to be unchanged, not read again. */
+  readBack?: ReadonlySet<string>
 }
 
 export interface PlanChanges {
@@ -32,20 +36,40 @@ function inScope(file: string, scope: Scope): boolean {
 
 /** Every file under `<out>/apps/` (paths relative to out, with `/`), sorted. */
 export async function listOutputFiles(outDir: string): Promise<string[]> {
+  return (await scanOutput(outDir)).files
+}
+
+/** The files (sorted) and folders under `<out>/apps/`. */
+async function scanOutput(outDir: string): Promise<{ files: string[]; folders: string[] }> {
   const root = path.join(outDir, APPS)
-  let entries: string[]
+  let entries: Dirent[]
   try {
-    entries = await readdir(root, { recursive: true })
+    // the entries' types come with the listing: no stat per file
+    entries = await readdir(root, { recursive: true, withFileTypes: true })
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { files: [], folders: [] }
     throw error
   }
   const files: string[] = []
-  await mapConcurrent(entries, async (entry) => {
-    const stat = await lstat(path.join(root, entry))
-    if (!stat.isDirectory()) files.push(`${APPS}/${entry.split(path.sep).join('/')}`)
-  })
-  return files.sort(compare)
+  const folders: string[] = []
+  for (const entry of entries) {
+    const relative = path.relative(root, path.join(entry.parentPath ?? entry.path, entry.name))
+    ;(entry.isDirectory() ? folders : files).push(`${APPS}/${relative.split(path.sep).join('/')}`)
+  }
+  return { files: files.sort(compare), folders }
+}
+
+/**
+ * Read a small file, or undefined when it is not there. Synchronous on
+ * purpose: for thousands of small files it is several times faster than
+ * promise-based reads, and a render has nothing else to do meanwhile.
+ */
+export function readIfExists(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file)
+  } catch {
+    return undefined
+  }
 }
 
 function toBuffer(content: FileContent): Buffer {
@@ -54,7 +78,19 @@ function toBuffer(content: FileContent): Buffer {
 
 /** What writing `plan` into `outDir` would change, without changing anything. */
 export async function comparePlan(outDir: string, plan: Plan, scope: Scope = {}): Promise<PlanChanges> {
-  const existing = (await listOutputFiles(outDir)).filter((file) => inScope(file, scope))
+  return (await compareScanned(outDir, plan, scope)).changes
+}
+
+/**
+ * comparePlan, and whether `apps/` holds a folder without any file: what a
+ * write killed between removing files and removing their folders leaves.
+ */
+async function compareScanned(outDir: string, plan: Plan, scope: Scope): Promise<{ changes: PlanChanges; emptyFolders: boolean }> {
+  const scanned = await scanOutput(outDir)
+  const holding = new Set<string>()
+  for (const file of scanned.files) for (let dir = path.posix.dirname(file); dir !== '.' && !holding.has(dir); dir = path.posix.dirname(dir)) holding.add(dir)
+  const emptyFolders = scanned.folders.some((folder) => !holding.has(folder))
+  const existing = scanned.files.filter((file) => inScope(file, scope))
   const existingSet = new Set(existing)
   const added: string[] = []
   const changed: string[] = []
@@ -65,12 +101,16 @@ export async function comparePlan(outDir: string, plan: Plan, scope: Scope = {})
       added.push(file)
       return
     }
-    const current = await readFile(path.join(outDir, file)).catch(() => undefined)
+    if (scope.readBack?.has(file)) {
+      unchanged++
+      return
+    }
+    const current = readIfExists(path.join(outDir, file))
     if (current && current.equals(toBuffer(plan.get(file) as FileContent))) unchanged++
     else changed.push(file)
   })
   const removed = existing.filter((file) => !plan.has(file))
-  return { added: added.sort(compare), changed: changed.sort(compare), removed, unchanged }
+  return { changes: { added: added.sort(compare), changed: changed.sort(compare), removed, unchanged }, emptyFolders }
 }
 
 /**
@@ -80,11 +120,11 @@ export async function comparePlan(outDir: string, plan: Plan, scope: Scope = {})
  * `<out>/apps/` is touched.
  */
 export async function writePlan(outDir: string, plan: Plan, scope: Scope = {}): Promise<PlanChanges> {
-  const changes = await comparePlan(outDir, plan, scope)
+  const { changes, emptyFolders } = await compareScanned(outDir, plan, scope)
   const toWrite = [...changes.added, ...changes.changed]
   // removals first: a file the plan drops may stand where a planned folder goes
   await mapConcurrent(changes.removed, (file) => rm(path.join(outDir, file), { force: true, recursive: true }))
-  if (changes.removed.length > 0) await removeEmptyFolders(path.join(outDir, APPS))
+  if (changes.removed.length > 0 || emptyFolders) await removeEmptyFolders(path.join(outDir, APPS))
   const folders = [...new Set(toWrite.map((file) => path.dirname(path.join(outDir, file))))]
   await mapConcurrent(folders, (folder) => mkdir(folder, { recursive: true }).then(() => undefined))
   await mapConcurrent(toWrite, (file) => writeAtomic(path.join(outDir, file), toBuffer(plan.get(file) as FileContent)))

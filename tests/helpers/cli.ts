@@ -12,6 +12,10 @@ export const BIN = path.join(ROOT, 'bin', 'homelab.js')
 export const SHARED = path.resolve(ROOT, '..', 'shared')
 export const FLUX_CRDS_DIR = path.join(SHARED, 'fixtures', 'flux-crds')
 
+/** Where the CLIs that tests run keep their render memo. */
+export const TEST_CACHE_DIR = mkdtempSync(path.join(tmpdir(), 'homelab-test-cache-'))
+process.on('exit', () => rmSync(TEST_CACHE_DIR, { recursive: true, force: true }))
+
 export interface CliResult {
   code: number
   stdout: string
@@ -24,7 +28,8 @@ export function runCli(
   options: { cwd?: string; env?: NodeJS.ProcessEnv; replaceEnv?: boolean; input?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env = options.replaceEnv ? options.env : { ...process.env, NO_COLOR: '1', ...options.env }
+    // the render memo goes to a folder of this test process, not the user's cache
+    const env = options.replaceEnv ? options.env : { ...process.env, NO_COLOR: '1', HOMELAB_CACHE_DIR: TEST_CACHE_DIR, ...options.env }
     const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''

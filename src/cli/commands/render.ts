@@ -26,14 +26,15 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   if (options.watch) return watchRender(options)
   const started = performance.now()
   const only = parseIdList(options.only)
-  const { config, plan } = await renderHomelab(String(options.config), { only })
   const outDir = path.resolve(String(options.out))
-  const scope = { only: only ? new Set(only) : undefined }
+  const { config, plan, cache, readBack } = await renderHomelab(String(options.config), { only, outDir })
+  const scope = { only: only ? new Set(only) : undefined, readBack }
   const shownOut = displayDir(outDir)
   const appCount = only ? only.length : config.apps.length
 
   if (options.check) {
     const changes = await comparePlan(outDir, plan, scope)
+    await cache?.save({ partial: only !== undefined })
     const differing = changes.added.length + changes.changed.length + changes.removed.length
     if (differing === 0) {
       info(`${green('✔')} ${shownOut} is up to date (${plural(appCount, 'app')}, ${formatDuration(performance.now() - started)})`)
@@ -46,6 +47,7 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   }
 
   const changes = await writePlan(outDir, plan, scope)
+  await cache?.save({ partial: only !== undefined })
   const written = changes.added.length + changes.changed.length
   info(
     `${green('✔')} rendered ${plural(appCount, 'app')} into ${shownOut}: ${written} written, ${changes.removed.length} removed, ` +

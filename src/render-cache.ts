@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import path from 'node:path'
+import type { ResolvedApp, ResolvedConfig } from './config/types.js'
+import type { FileContent } from './render.js'
+import { readIfExists } from './write-plan.js'
+import type { Template, TemplateLibrary } from './templates/load-templates.js'
+
+/**
+ * A memo of renders, so that a re-render only renders the apps that changed.
+ *
+ * For each app it keeps a key (a hash of everything the app's files depend
+ * on: its template's files, the partials, its id, namespace and options, the
+ * values, cluster and flux settings, and homelab's own rendering code) and the
+ * hashes of the files that render produced and checked. When the key is the
+ * same and the output folder still holds exactly those bytes, rendering again
+ * would give those bytes: they are read back instead. Anything else (a
+ * changed input, a file edited by hand, a missing file) renders as usual.
+ *
+ * The memo lives in the user's cache folder (HOMELAB_CACHE_DIR, else
+ * $XDG_CACHE_HOME/homelab, else ~/.cache/homelab), one file per output folder,
+ * never in the output. HOMELAB_CACHE=0 turns it off.
+ */
+export class RenderCache {
+  private readonly entries: Map<string, CacheEntry>
+  private readonly fresh = new Map<string, CacheEntry>()
+
+  private constructor(
+    private readonly file: string,
+    private readonly outDir: string,
+    private readonly base: string,
+    entries: Record<string, CacheEntry>,
+  ) {
+    this.entries = new Map(Object.entries(entries))
+  }
+
+  /** The memo of `outDir`, or undefined when caching is off. A missing or unreadable memo is an empty one. */
+  static async open(outDir: string, config: ResolvedConfig, library: TemplateLibrary): Promise<RenderCache | undefined> {
+    if (process.env.HOMELAB_CACHE === '0') return undefined
+    const absolute = path.resolve(outDir)
+    const file = path.join(cacheDir(), `${sha256(absolute).slice(0, 24)}.json`)
+    let entries: Record<string, CacheEntry> = {}
+    try {
+      const stored = JSON.parse(await readFile(file, 'utf8')) as StoredCache
+      if (stored.format === FORMAT && stored.outDir === absolute) entries = stored.apps
+    } catch {
+      // no memo yet, or an unreadable one: start empty
+    }
+    const base = sha256(JSON.stringify([await codeFingerprint(), partialsFingerprint(library), config.values, config.cluster, fluxContext(config)]))
+    return new RenderCache(file, absolute, base, entries)
+  }
+
+  /** The key of an app: changes whenever anything its output depends on changes. */
+  key(app: ResolvedApp, template: Template): string {
+    return sha256(JSON.stringify([this.base, templateFingerprint(template), app.id, app.template, app.namespace, app.options]))
+  }
+
+  /** The app's files read back from the output folder, when they are exactly what its last render produced. */
+  reuse(app: ResolvedApp, key: string): Map<string, Buffer> | undefined {
+    const entry = this.entries.get(app.id)
+    if (!entry || entry.key !== key) return undefined
+    const files = new Map<string, Buffer>()
+    for (const [file, hash] of entry.files) {
+      const content = readIfExists(path.join(this.outDir, 'apps', app.id, file))
+      if (!content || sha256(content) !== hash) return undefined
+      files.set(file, content)
+    }
+    this.fresh.set(app.id, entry)
+    return files
+  }
+
+  /** Remember what an app rendered to (paths inside its folder → content; all checks passed). */
+  record(app: ResolvedApp, key: string, files: ReadonlyArray<readonly [string, FileContent]>): void {
+    this.fresh.set(app.id, { key, files: files.map(([file, content]) => [file, sha256(content)]) })
+  }
+
+  /** Store the memo (atomically). Apps not seen in this render are forgotten, unless only some apps were rendered. */
+  async save(options: { partial?: boolean } = {}): Promise<void> {
+    const apps = Object.fromEntries(options.partial ? [...this.entries, ...this.fresh] : this.fresh)
+    const stored: StoredCache = { format: FORMAT, outDir: this.outDir, apps }
+    try {
+      await mkdir(path.dirname(this.file), { recursive: true })
+      const temp = `${this.file}.${process.pid}.tmp`
+      await writeFile(temp, JSON.stringify(stored))
+      await rename(temp, this.file)
+    } catch {
+      // a cache that cannot be written only costs the next render some time
+    }
+  }
+}
+
+interface CacheEntry {
+  key: string
+  /** Path inside the app's folder → sha256 of its bytes. */
+  files: Array<[string, string]>
+}
+
+interface StoredCache {
+  format: number
+  outDir: string
+  apps: Record<string, CacheEntry>
+}
+
+const FORMAT = 1
+
+function cacheDir(): string {
+  if (process.env.HOMELAB_CACHE_DIR) return path.resolve(process.env.HOMELAB_CACHE_DIR)
+  const base = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache')
+  return path.join(base, 'homelab')
+}
+
+function sha256(data: FileContent | string): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+function fluxContext(config: ResolvedConfig): object {
+  return { repository: config.flux.repository, branch: config.flux.branch, path: config.flux.path }
+}
+
+const templateHashes = new WeakMap<Template, string>()
+
+function templateFingerprint(template: Template): string {
+  let hash = templateHashes.get(template)
+  if (!hash) {
+    const h = createHash('sha256')
+    for (const file of template.files) h.update(`${file.relPath}\0${file.kind}\0`).update(file.content).update('\0')
+    hash = h.digest('hex')
+    templateHashes.set(template, hash)
+  }
+  return hash
+}
+
+function partialsFingerprint(library: TemplateLibrary): string {
+  return sha256(JSON.stringify(library.partials.map((p) => [p.name, p.source])))
+}
+
+/**
+ * homelab's rendering code and the libraries that shape its output: a new
+ * version of any of them may render other bytes or check differently.
+ */
+async function codeFingerprint(): Promise<string> {
+  const own = ['render.js', 'check-manifests.js', 'flux-objects.js', 'yaml-source.js', 'templates/helpers.js', 'templates/handlebars-env.js']
+  const here = (file: string) => new URL(`./${file.replace(/\.js$/, import.meta.url.endsWith('.ts') ? '.ts' : '.js')}`, import.meta.url)
+  const sources = await Promise.all(own.map((file) => readFile(here(file), 'utf8').catch(() => file)))
+  const { createRequire } = await import('node:module')
+  const require = createRequire(import.meta.url)
+  const versions = ['yaml', 'handlebars'].map((name) => {
+    try {
+      return (require(`${name}/package.json`) as { version: string }).version
+    } catch {
+      return name
+    }
+  })
+  return sha256(JSON.stringify([sources, versions]))
+}

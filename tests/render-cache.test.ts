@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { copyExample, readTree, removeDir, runCli, tempDir } from './helpers/cli.ts'
+
+/**
+ * The render memo: a re-render reads back the apps whose inputs did not
+ * change, and must still give exactly the bytes of a fresh render.
+ */
+const Memo = suite('render memo')
+
+async function render(dir: string, cacheDir: string, out = 'out') {
+  const result = await runCli(['render', '--out', out], { cwd: dir, env: { HOMELAB_CACHE_DIR: cacheDir } })
+  assert.is(result.code, 0, result.stderr)
+  return result
+}
+
+/** What a render without any memo gives. */
+async function fresh(dir: string) {
+  const result = await runCli(['render', '--out', 'fresh'], { cwd: dir, env: { HOMELAB_CACHE: '0' } })
+  assert.is(result.code, 0, result.stderr)
+  const tree = readTree(path.join(dir, 'fresh'))
+  removeDir(path.join(dir, 'fresh'))
+  return tree
+}
+
+const written = (stdout: string) => Number(/ (\d+) written/.exec(stdout)?.[1])
+
+Memo('records every app with the hashes of its files, outside the output folder', async () => {
+  const dir = copyExample()
+  const cache = tempDir()
+  try {
+    await render(dir, cache)
+    const [file] = readdirSync(cache)
+    assert.ok(file, 'one memo file')
+    const memo = JSON.parse(readFileSync(path.join(cache, file as string), 'utf8')) as { apps: Record<string, { files: Array<[string, string]> }> }
+    assert.equal(Object.keys(memo.apps).sort(), ['cert-issuers', 'cert-manager', 'cluster-base', 'homepage', 'ingress-nginx', 'toolbox', 'whoami'])
+    for (const [id, entry] of Object.entries(memo.apps)) {
+      for (const [name, hash] of entry.files) {
+        const bytes = readFileSync(path.join(dir, 'out', 'apps', id, name))
+        assert.is(createHash('sha256').update(bytes).digest('hex'), hash, `${id}/${name}`)
+      }
+    }
+    assert.not.ok([...readTree(path.join(dir, 'out')).keys()].some((f) => !f.startsWith('apps/')), 'nothing outside apps/')
+  } finally {
+    removeDir(dir)
+    removeDir(cache)
+  }
+})
+
+Memo('an option change rewrites just that app, and the tree equals a fresh render', async () => {
+  const dir = copyExample()
+  const cache = tempDir()
+  try {
+    await render(dir, cache)
+    assert.is(written((await render(dir, cache)).stdout), 0)
+    const config = path.join(dir, 'homelab.config.yaml')
+    writeFileSync(config, readFileSync(config, 'utf8').replace('memory: 32Mi', 'memory: 48Mi'))
+    const result = await render(dir, cache)
+    assert.is(written(result.stdout), 1, result.stdout)
+    assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
+  } finally {
+    removeDir(dir)
+    removeDir(cache)
+  }
+})
+
+Memo('a file edited by hand, a changed template, a changed partial: all rendered again', async () => {
+  const dir = copyExample()
+  const cache = tempDir()
+  try {
+    await render(dir, cache)
+    writeFileSync(path.join(dir, 'out', 'apps', 'whoami', 'service.yaml'), 'edited by hand\n')
+    assert.is(written((await render(dir, cache)).stdout), 1)
+    assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
+
+    const service = path.join(dir, 'templates', 'webapp', 'service.yaml.hbs')
+    writeFileSync(service, readFileSync(service, 'utf8').replace(/^kind: Service$/m, '# a comment\nkind: Service'))
+    assert.is(written((await render(dir, cache)).stdout), 2, 'both webapp instances')
+    assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
+
+    const labels = path.join(dir, 'templates', '_partials', 'labels.hbs')
+    writeFileSync(labels, readFileSync(labels, 'utf8') + 'example.com/extra: "1"\n')
+    assert.ok(written((await render(dir, cache)).stdout) > 5)
+    assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
+  } finally {
+    removeDir(dir)
+    removeDir(cache)
+  }
+})
+
+Memo('a damaged memo is ignored', async () => {
+  const dir = copyExample()
+  const cache = tempDir()
+  try {
+    await render(dir, cache)
+    for (const file of readdirSync(cache)) writeFileSync(path.join(cache, file), '{ not json')
+    writeFileSync(path.join(dir, 'out', 'apps', 'toolbox', 'deployment.yaml'), 'stale\n')
+    await render(dir, cache)
+    assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
+  } finally {
+    removeDir(dir)
+    removeDir(cache)
+  }
+})
+
+Memo.run()
