@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { ValidateFunction } from 'ajv'
 import { HomelabError } from '../errors.js'
 import { parseYamlSource, toData } from '../yaml-source.js'
@@ -22,10 +24,18 @@ export interface LoadedConfig {
 
 let validateConfig: ValidateFunction | undefined
 
+/** The config validator: the one compiled at build time when it matches the schema, else compiled now. */
 async function configValidator(): Promise<ValidateFunction> {
   if (!validateConfig) {
-    const schema = JSON.parse(await readFile(CONFIG_SCHEMA_PATH, 'utf8')) as object
-    validateConfig = createAjv().compile(schema)
+    const schemaText = await readFile(CONFIG_SCHEMA_PATH, 'utf8')
+    const { PRECOMPILED_VALIDATOR, schemaHash } = await import('./precompile-schema.js')
+    try {
+      const precompiled = createRequire(import.meta.url)(fileURLToPath(PRECOMPILED_VALIDATOR)) as ValidateFunction & { schemaHash?: string }
+      if (precompiled.schemaHash === schemaHash(schemaText)) validateConfig = precompiled
+    } catch {
+      // not built (run from source): compile below
+    }
+    validateConfig ??= createAjv().compile(JSON.parse(schemaText) as object)
   }
   return validateConfig
 }

@@ -11,9 +11,9 @@ type AjvClass = typeof import('ajv').default
 let AjvConstructor: AjvClass | undefined
 
 /** A fresh ajv instance (strict; defaults filled in on request). Loaded lazily: ajv is heavy. */
-export function createAjv(options: { useDefaults?: boolean } = {}): import('ajv').default {
+export function createAjv(options: { useDefaults?: boolean; code?: { source: boolean } } = {}): import('ajv').default {
   AjvConstructor ??= (require('ajv') as { default: AjvClass }).default
-  return new AjvConstructor({ strict: true, strictTypes: false, allErrors: false, verbose: true, useDefaults: options.useDefaults ?? false })
+  return new AjvConstructor({ strict: true, strictTypes: false, allErrors: false, verbose: true, useDefaults: options.useDefaults ?? false, code: options.code })
 }
 
 /**

@@ -1,0 +1,31 @@
+/**
+ * Build step (after tsc): compile the config's JSON Schema once, with ajv's
+ * standalone code generation, into dist/config/config-validator.cjs, so that
+ * no command pays for compiling it at start-up. The file records the hash of
+ * the schema it came from; a schema edited after the build is compiled at
+ * run time instead (see load-config.ts).
+ */
+import { createHash } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { createAjv } from './schema-check.js'
+
+export const PRECOMPILED_VALIDATOR = new URL('./config-validator.cjs', import.meta.url)
+
+/** sha256 of the schema text: what a precompiled validator must match. */
+export function schemaHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+function precompile(): void {
+  const schemaText = readFileSync(new URL('../../schema/homelab.config.schema.json', import.meta.url), 'utf8')
+  const ajv = createAjv({ code: { source: true } })
+  const validate = ajv.compile(JSON.parse(schemaText) as object)
+  const require = createRequire(import.meta.url)
+  const standaloneCode = (require('ajv/dist/standalone') as { default: (ajv: unknown, validate: unknown) => string }).default
+  const code = standaloneCode(ajv, validate)
+  writeFileSync(PRECOMPILED_VALIDATOR, `${code}\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(schemaText))};\n`)
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) precompile()
