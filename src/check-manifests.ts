@@ -1,15 +1,28 @@
-import { isMap } from 'yaml'
-import type { Document } from 'yaml'
+import { isAlias, isMap, isScalar, isSeq, visit } from 'yaml'
+import type { Document, LineCounter } from 'yaml'
 import { HomelabError } from './errors.js'
+import type { SourceLocation } from './errors.js'
 import { parseYamlStream } from './yaml-source.js'
+
+/** One Kubernetes object of a manifest file. */
+export interface ManifestObject {
+  /** What kustomize tells objects apart by: apiVersion, kind, namespace, name. */
+  id: string
+  kind: string
+  name: string
+  location: SourceLocation
+}
 
 /**
  * Check a rendered or copied Kubernetes YAML file: it parses as a YAML stream
- * and every non-empty document is a mapping with apiVersion, kind and
- * metadata.name. Returns false when every document is empty (the file is
- * left out). Reads fields off the parse tree without building plain objects.
+ * (with the stricter rules of kubectl's Go reader on control characters and
+ * tabs), and every non-empty document is a mapping with apiVersion, kind and
+ * metadata.name. Returns its objects; none when every document is empty (the
+ * file is left out). Reads fields off the parse tree without building plain
+ * objects.
  */
-export function checkManifestFile(text: string, file: string, context: string): boolean {
+export function checkManifestFile(text: string, file: string, context: string): ManifestObject[] {
+  checkPrintable(text, file, context)
   let parsed: ReturnType<typeof parseYamlStream>
   try {
     parsed = parseYamlStream(text, file)
@@ -19,10 +32,12 @@ export function checkManifestFile(text: string, file: string, context: string): 
     }
     throw error
   }
-  let nonEmpty = 0
+  if (text.includes('\t')) checkTabs(text, parsed.documents, file, context)
+  if (/\\[xuU]/.test(text)) checkEscapedCharacters(parsed.documents, parsed.lineCounter, file, context)
+  if (text.includes('<<') || LONG_LINE.test(text)) checkKeys(parsed.documents, parsed.lineCounter, file, context)
+  const objects: ManifestObject[] = []
   for (const doc of parsed.documents) {
     if (doc.contents === null) continue
-    nonEmpty++
     const where = () => {
       const { line, col } = parsed.lineCounter.linePos(doc.contents?.range?.[0] ?? 0)
       return { file, line, col }
@@ -40,8 +55,126 @@ export function checkManifestFile(text: string, file: string, context: string): 
     if (typeof name !== 'string' || name === '') {
       throw new HomelabError(`${String(doc.get('kind'))} without metadata.name (${context})`, { location: where() })
     }
+    const [apiVersion, kind, namespace] = [doc.get('apiVersion'), doc.get('kind'), doc.getIn(['metadata', 'namespace'])].map((v) => String(v ?? ''))
+    objects.push({ id: [apiVersion, kind, namespace, name].join('/'), kind: kind as string, name, location: where() })
   }
-  return nonEmpty > 0
+  return objects
+}
+
+/**
+ * kubectl's YAML reader rejects a tab where a line's indentation or a block
+ * indicator's spacing is (also on blank and comment lines), which the yaml
+ * library accepts. Inside quoted and block scalars and flow collections tabs
+ * are content or ordinary spacing, and fine.
+ */
+function checkTabs(text: string, documents: readonly Document[], file: string, context: string): void {
+  const allowed: Array<[number, number]> = []
+  for (const doc of documents) {
+    visit(doc, {
+      Scalar(_key, node) {
+        if (node.range && node.type !== 'PLAIN') allowed.push([node.range[0], node.range[1]])
+      },
+      Map(_key, node) {
+        if (node.flow && node.range) allowed.push([node.range[0], node.range[1]])
+      },
+      Seq(_key, node) {
+        if (node.flow && node.range) allowed.push([node.range[0], node.range[1]])
+      },
+    })
+  }
+  let lineStart = 0
+  let line = 1
+  while (lineStart <= text.length) {
+    const end = text.indexOf('\n', lineStart)
+    const lineEnd = end === -1 ? text.length : end
+    const tab = /^ *(?:[-?:](?=[ \t]) *)*\t/.exec(text.slice(lineStart, lineEnd))
+    if (tab) {
+      const offset = lineStart + tab[0].length - 1
+      if (!allowed.some(([from, to]) => offset > from && offset < to)) {
+        throw new HomelabError(`a tab in the indentation: kubectl and Flux reject the file (${context})`, {
+          location: { file, line, col: offset - lineStart + 1 },
+          hint: 'indent YAML with spaces only',
+        })
+      }
+    }
+    if (end === -1) break
+    lineStart = end + 1
+    line++
+  }
+}
+
+/** Characters a YAML reader may see (YAML's c-printable); the yaml library lets more through than kubectl's Go reader. */
+const NOT_PRINTABLE = /[^\t\n\r\u0020-\u007e\u0085\u00a0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u
+
+function checkPrintable(text: string, file: string, context: string): void {
+  const match = NOT_PRINTABLE.exec(text)
+  if (!match) return
+  const before = text.slice(0, match.index)
+  const line = before.split('\n').length
+  const col = match.index - before.lastIndexOf('\n')
+  const code = (match[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')
+  throw new HomelabError(`the character U+${code} is not allowed in YAML: kubectl and Flux reject the file (${context})`, {
+    location: { file, line, col },
+    hint: 'pass values through quote, toYaml or json, which escape it',
+  })
+}
+
+/**
+ * Characters that kubectl kustomize (and so Flux) cannot write back out even
+ * when the file escapes them (`"\u007f"`): its Go YAML encoder emits them raw
+ * and then rejects its own output, or (NEL) reads it back as a line break.
+ */
+const KUSTOMIZE_UNWRITABLE = /[\u007f-\u009f\ufffe\uffff]/
+
+function checkEscapedCharacters(documents: readonly Document[], lineCounter: LineCounter, file: string, context: string): void {
+  for (const doc of documents) {
+    visit(doc, {
+      Scalar(_key, node) {
+        if (node.type !== 'QUOTE_DOUBLE' || typeof node.value !== 'string') return
+        const match = KUSTOMIZE_UNWRITABLE.exec(node.value)
+        if (!match) return
+        const code = (match[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')
+        throw new HomelabError(`a value with the character U+${code}, which kubectl kustomize and Flux cannot handle (${context})`, {
+          location: { file, ...lineCounter.linePos(node.range?.[0] ?? 0) },
+          hint: 'remove the character from the value (in the config, or the template)',
+        })
+      },
+    })
+  }
+}
+
+/** Longest mapping key kubectl kustomize can read back: its Go YAML reader's limit on implicit keys. */
+const MAX_KEY_LENGTH = 1024
+/** A line long enough to hold a longer key: only then are keys measured. */
+const LONG_LINE = new RegExp(`[^\\n]{${MAX_KEY_LENGTH + 1}}`)
+
+/**
+ * Keys kubectl kustomize (and Flux) mangle. It reads every `<<` key as a YAML
+ * merge key, quoted or not: a merge of a mapping or an alias is what the
+ * author meant, but a quoted `"<<"` or one holding a plain value is data, and
+ * kustomize would silently drop the entry. And it writes keys longer than
+ * 1024 characters in a form it cannot read back.
+ */
+function checkKeys(documents: readonly Document[], lineCounter: LineCounter, file: string, context: string): void {
+  for (const doc of documents) {
+    visit(doc, {
+      Pair(_key, pair) {
+        if (!isScalar(pair.key)) return
+        const where = { file, ...lineCounter.linePos(pair.key.range?.[0] ?? 0) }
+        const key = String(pair.key.value)
+        if (key.length > MAX_KEY_LENGTH) {
+          throw new HomelabError(`a key of ${key.length} characters: kubectl kustomize and Flux cannot handle keys over ${MAX_KEY_LENGTH} (${context})`, { location: where })
+        }
+        if (key !== '<<') return
+        const quoted = pair.key.type === 'QUOTE_DOUBLE' || pair.key.type === 'QUOTE_SINGLE'
+        if (!quoted && (isAlias(pair.value) || isMap(pair.value) || isSeq(pair.value))) return
+        throw new HomelabError(`the key "<<" is a merge key to kubectl kustomize and Flux, which would drop this entry (${context})`, {
+          location: where,
+          hint: 'use another key; "<<" only works as a YAML merge of a mapping',
+        })
+      },
+    })
+  }
 }
 
 function describeNode(doc: Document): string {

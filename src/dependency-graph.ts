@@ -12,27 +12,33 @@ export interface GraphNode {
 export function findCycle(nodes: readonly GraphNode[]): string[] | undefined {
   const byId = new Map(nodes.map((node) => [node.id, node]))
   const state = new Map<string, 'visiting' | 'done'>()
-  const stack: string[] = []
-
-  const visit = (id: string): string[] | undefined => {
-    const seen = state.get(id)
-    if (seen === 'done') return undefined
-    if (seen === 'visiting') return [...stack.slice(stack.indexOf(id)), id]
-    state.set(id, 'visiting')
-    stack.push(id)
-    for (const dep of byId.get(id)?.dependsOn ?? []) {
+  // depth first with an explicit stack: a chain of 20,000 apps must not exhaust the call stack
+  for (const root of nodes) {
+    if (state.has(root.id)) continue
+    const path: string[] = [root.id]
+    const next: number[] = [0]
+    state.set(root.id, 'visiting')
+    while (path.length > 0) {
+      const top = path.length - 1
+      const id = path[top] as string
+      const deps = byId.get(id)?.dependsOn ?? []
+      const index = next[top] as number
+      if (index >= deps.length) {
+        path.pop()
+        next.pop()
+        state.set(id, 'done')
+        continue
+      }
+      next[top] = index + 1
+      const dep = deps[index] as string
       if (!byId.has(dep)) continue
-      const cycle = visit(dep)
-      if (cycle) return cycle
+      const seen = state.get(dep)
+      if (seen === 'visiting') return [...path.slice(path.indexOf(dep)), dep]
+      if (seen === 'done') continue
+      state.set(dep, 'visiting')
+      path.push(dep)
+      next.push(0)
     }
-    stack.pop()
-    state.set(id, 'done')
-    return undefined
-  }
-
-  for (const node of nodes) {
-    const cycle = visit(node.id)
-    if (cycle) return cycle
   }
   return undefined
 }
@@ -45,12 +51,30 @@ export function dependencyOrder(nodes: readonly GraphNode[]): string[] {
   const byId = new Map(nodes.map((node) => [node.id, node]))
   const placed = new Set<string>()
   const order: string[] = []
-  const place = (id: string): void => {
-    if (placed.has(id)) return
-    placed.add(id)
-    for (const dep of byId.get(id)?.dependsOn ?? []) if (byId.has(dep)) place(dep)
-    order.push(id)
+  // depth first with an explicit stack, as in findCycle
+  for (const root of nodes) {
+    if (placed.has(root.id)) continue
+    placed.add(root.id)
+    const path: string[] = [root.id]
+    const next: number[] = [0]
+    while (path.length > 0) {
+      const top = path.length - 1
+      const id = path[top] as string
+      const deps = byId.get(id)?.dependsOn ?? []
+      const index = next[top] as number
+      if (index >= deps.length) {
+        path.pop()
+        next.pop()
+        order.push(id)
+        continue
+      }
+      next[top] = index + 1
+      const dep = deps[index] as string
+      if (!byId.has(dep) || placed.has(dep)) continue
+      placed.add(dep)
+      path.push(dep)
+      next.push(0)
+    }
   }
-  for (const node of nodes) place(node.id)
   return order
 }

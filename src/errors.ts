@@ -15,18 +15,41 @@ export class HomelabError extends Error {
   readonly hint?: string
 
   constructor(message: string, options: { location?: SourceLocation; hint?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    super(printable(message), options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'HomelabError'
     this.location = options.location
-    this.hint = options.hint
+    this.hint = options.hint === undefined ? undefined : printable(options.hint)
   }
 
   /** The one-line form the CLI prints after `error: `. */
   get oneLine(): string {
-    const where = formatLocation(this.location)
+    const where = escapeControl(formatLocation(this.location))
     const text = this.message.replace(/\s*\n\s*/g, ' ')
     return where ? `${where}: ${text}` : text
   }
+}
+
+/** Longest message or hint shown; longer ones (a 5000-character value quoted back) lose their middle. */
+const MAX_MESSAGE = 1000
+
+/** A message safe and short enough for a terminal line. */
+function printable(text: string): string {
+  const safe = escapeControl(text.replace(/\r\n?/g, '\n'))
+  if (safe.length <= MAX_MESSAGE) return safe
+  const tail = safe.slice(-200)
+  const head = safe.slice(0, MAX_MESSAGE - 200)
+  return `${head}…(${safe.length - head.length - tail.length} characters left out)…${tail}`
+}
+
+/** Control characters other than tab and newline (ESC, CR, NUL, C1, …). */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
+
+/**
+ * Messages quote the user's values, and a value with ESC or CR in it would
+ * drive the terminal that shows the error: write those characters as `\uXXXX`.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 export function formatLocation(location?: SourceLocation): string {

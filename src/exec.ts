@@ -1,5 +1,5 @@
 import { HomelabError } from './errors.js'
-import { redact, registerSecret } from './redact.js'
+import { SECRET_ENV_VARS, redact, registerSecret } from './redact.js'
 
 /**
  * The one way homelab runs another program (flux, kubectl): arguments as an
@@ -7,9 +7,9 @@ import { redact, registerSecret } from './redact.js'
  * message and output that can reach the user passed through redact().
  */
 export interface RunOptions {
-  /** Variables added to the inherited environment. Values of secret variables are registered for redaction. */
+  /** Variables added to the inherited environment (undefined removes one). Values of secret variables are registered for redaction. */
   env?: Record<string, string | undefined>
-  /** Names in `env` whose values are secrets (registered for redaction). */
+  /** Names in `env` whose values are secrets (registered for redaction). Of the known token variables, only these reach the program. */
   secretEnv?: readonly string[]
   /** Text piped to stdin. */
   input?: string
@@ -38,9 +38,13 @@ let execaFn: Execa | undefined
 export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   for (const name of options.secretEnv ?? []) registerSecret(options.env?.[name])
   execaFn ??= (await import('execa')).execa
+  // a program gets only the tokens it is given: one that writes its environment into a log or cache cannot spill the others
+  const withheld = SECRET_ENV_VARS.filter((name) => !options.secretEnv?.includes(name))
   const result = await execaFn(file, [...args], {
-    env: options.env,
+    env: { ...Object.fromEntries(withheld.map((name) => [name, undefined])), ...options.env },
     extendEnv: true,
+    // NODE_DEBUG=execa would otherwise print every command and its raw output to stderr, past redact()
+    verbose: 'none',
     // without input, stdin is closed: a program that prompts (flux asks for a missing token) must fail, not wait
     ...(options.interactive ? { stdio: 'inherit' as const } : options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
     cwd: options.cwd,

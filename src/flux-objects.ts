@@ -1,4 +1,4 @@
-import { stringify } from 'yaml'
+import { toKubernetesYaml } from './yaml-source.js'
 import type { KustomizationFields } from './config/types.js'
 import type { ResolvedApp, ResolvedConfig } from './config/types.js'
 
@@ -13,9 +13,9 @@ const SPEC_ORDER = [
   'deletionPolicy', 'sourceRef', 'dependsOn', 'decryption', 'postBuild', 'healthChecks',
 ] as const
 
-/** YAML for Kubernetes: YAML 1.1 quoting, never folded. */
+/** YAML for Kubernetes: quoted for YAML 1.1 and 1.2 readers, never folded. */
 export function toManifestYaml(value: unknown): string {
-  return stringify(value, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false })
+  return toKubernetesYaml(value)
 }
 
 /** The Flux Kustomization that reconciles one app's folder. */

@@ -15,16 +15,48 @@ export const SECRET_ENV_VARS = [
   'GIT_PASSWORD',
 ] as const
 
+/** The values registered. */
+const registered = new Set<string>()
+/** Every text redact hides: the values and their encoded forms. */
 const secrets = new Set<string>()
+/** The same texts, longest first (a secret that contains another is hidden whole). */
+let ordered: string[] = []
 
-/** Remember a secret so that `redact` hides it from now on. Short values are ignored (they would mask ordinary text). */
+/** Shortest base64 fragment registered: shorter ones could match ordinary text. */
+const MIN_BASE64 = 8
+
+/** Remember a secret so that `redact` hides it, in every form it travels in, from now on. Short values are ignored (they would mask ordinary text). */
 export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= 4) {
-    secrets.add(value)
-    // also its forms in URLs and Basic auth headers
-    const encoded = encodeURIComponent(value)
-    if (encoded !== value) secrets.add(encoded)
+  if (!value || value.length < 4 || registered.has(value)) return
+  registered.add(value)
+  secrets.add(value)
+  // in URLs and form bodies, with either case of hex digits
+  const encoded = encodeURIComponent(value)
+  if (encoded !== value) {
+    secrets.add(encoded)
+    secrets.add(encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()))
   }
+  // in a Basic auth credential (base64 of `user:token`, whatever the user) or any other base64 text
+  for (const form of base64Forms(value)) secrets.add(form)
+  ordered = [...secrets].sort((a, b) => b.length - a.length)
+}
+
+/**
+ * The base64 text that every base64 encoding of a string holding `value`
+ * contains: one form per position of `value` in base64's 3-byte groups,
+ * without the edge characters that also depend on the bytes around it (the
+ * technique of the GitHub Actions runner's secret masker). Those edge
+ * characters stay visible: at most two bytes of the value at each end.
+ */
+export function base64Forms(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8')
+  const forms: string[] = []
+  for (const shift of [0, 1, 2]) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64')
+    const form = encoded.slice(shift === 0 ? 0 : 4, Math.floor((shift + bytes.length) / 3) * 4)
+    if (form.length >= MIN_BASE64) forms.push(form)
+  }
+  return forms
 }
 
 /** Register the values of every known secret variable of `env`. */
@@ -32,21 +64,20 @@ export function registerSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): vo
   for (const name of SECRET_ENV_VARS) registerSecret(env[name])
 }
 
-/** Replace every registered secret, and any credentials in URLs, with `***`. */
+/** Replace every registered secret (in each of its forms), credentials in URLs and Authorization header values with `***`. */
 export function redact(text: string): string {
   let out = text
-  // longest first, so a secret that contains another is hidden whole
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    out = out.split(secret).join('***')
-  }
+  for (const secret of ordered) out = out.split(secret).join('***')
   // user:password@ in URLs, and Authorization headers
   // `git@` (ssh) is a fixed user name, not a secret; any other user or user:password is hidden
   out = out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)(?!git@)[^/\s:@]+(?::[^/\s@]*)?@/gi, '$1***@')
-  out = out.replace(/(authorization:\s*(?:basic|bearer)\s+)[^\s'"]+/gi, '$1***')
+  out = out.replace(/(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"]+/gi, '$1***')
   return out
 }
 
 /** Forget every registered secret (tests). */
 export function clearSecrets(): void {
+  registered.clear()
   secrets.clear()
+  ordered = []
 }

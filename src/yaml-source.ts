@@ -1,5 +1,5 @@
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, parseDocument } from 'yaml'
-import type { Document, Node, Pair } from 'yaml'
+import { Document as YamlDocument, LineCounter, Scalar, isMap, isPair, isScalar, isSeq, parseAllDocuments, parseDocument, visit } from 'yaml'
+import type { Document, Node, Pair, Tags } from 'yaml'
 import { HomelabError } from './errors.js'
 import type { SourceLocation } from './errors.js'
 
@@ -17,29 +17,62 @@ export type YamlPath = ReadonlyArray<string | number>
 const MAX_ALIAS_COUNT = 100
 
 /**
+ * Deepest nesting of mappings and lists read from any YAML file. Real configs
+ * and manifests stay far below (Flux's CRDs: 20); the parser and the
+ * validators after it run out of stack somewhere past a few hundred levels.
+ */
+export const MAX_NESTING = 128
+
+/**
  * Parse one YAML document, keeping positions. Syntax errors (bad indentation,
  * tabs, duplicate keys, several documents) become a HomelabError at their line
  * and column.
  */
 export function parseYamlSource(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  // logLevel error: the core never prints (yaml would warn on stderr about collection keys, rejected below)
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' })
   const source = { file, doc, lineCounter }
-  const [error] = doc.errors
-  if (error) throw yamlSyntaxError(source, error.message, error.pos[0])
+  const error = firstError(doc)
+  if (error) throw yamlSyntaxError(source, error.message, error.pos[0], error.code)
+  checkNesting(doc, (offset) => locationOfOffset(source, offset), { data: true })
   return source
 }
 
-/** Turn a parsed document into plain data; an alias bomb becomes a HomelabError. */
+/**
+ * Turn a parsed document into plain data; an alias bomb, or aliases that nest
+ * the data too deeply or in a circle (`&a [*a]`), become a HomelabError.
+ */
 export function toData(source: YamlSource): unknown {
+  let data: unknown
   try {
-    return source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
+    data = source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     throw new HomelabError(`too many YAML aliases (${message.replace(/\.$/, '')})`, {
       location: locationOfOffset(source, firstAliasOffset(source.doc.contents) ?? 0),
     })
   }
+  // the document itself passed checkNesting: only aliases can make the data deeper
+  if (deeperThan(data, MAX_NESTING)) {
+    throw new HomelabError(`YAML nested more than ${MAX_NESTING} levels deep once its aliases are expanded (or an alias sits inside its own anchor)`, {
+      location: locationOfOffset(source, firstAliasOffset(source.doc.contents) ?? 0),
+      hint: 'write the values out instead of using anchors and aliases',
+    })
+  }
+  return data
+}
+
+/** Whether plain data nests deeper than `limit` (a circular structure does). Iterative, depth first. */
+function deeperThan(data: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[data, 0]]
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop() as [unknown, number]
+    if (value === null || typeof value !== 'object') continue
+    if (depth + 1 > limit) return true
+    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1])
+  }
+  return false
 }
 
 /** The 1-based line and column of an offset in the source. */
@@ -90,23 +123,69 @@ export function formatPath(path: YamlPath): string {
 /** Parse a YAML stream (several documents); syntax errors become a HomelabError. */
 export function parseYamlStream(text: string, file: string): { documents: Document.Parsed[]; lineCounter: LineCounter } {
   const lineCounter = new LineCounter()
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false })
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, logLevel: 'error' })
   if (!Array.isArray(documents)) {
     // an empty stream
     return { documents: [], lineCounter }
   }
+  const at = (offset: number): SourceLocation => ({ file, ...lineCounter.linePos(offset) })
   for (const doc of documents) {
-    const [error] = doc.errors
+    const error = firstError(doc)
     if (error) {
-      const { line, col } = lineCounter.linePos(error.pos[0])
-      throw new HomelabError(cleanYamlMessage(error.message), { location: { file, line, col } })
+      if (error.code === 'RESOURCE_EXHAUSTION') throw nestingError(at(error.pos[0]))
+      throw new HomelabError(cleanYamlMessage(error.message), { location: at(error.pos[0]) })
     }
+    checkNesting(doc, at)
   }
   return { documents, lineCounter }
 }
 
-function yamlSyntaxError(source: YamlSource, message: string, offset: number): HomelabError {
+/** The error to report: running out of stack (too deep) wins, as the errors after it are its echoes. */
+function firstError(doc: Document): Document['errors'][number] | undefined {
+  return doc.errors.find((error) => error.code === 'RESOURCE_EXHAUSTION') ?? doc.errors[0]
+}
+
+function yamlSyntaxError(source: YamlSource, message: string, offset: number, code?: string): HomelabError {
+  if (code === 'RESOURCE_EXHAUSTION') return nestingError(locationOfOffset(source, offset))
   return new HomelabError(cleanYamlMessage(message), { location: locationOfOffset(source, offset) })
+}
+
+function nestingError(location: SourceLocation): HomelabError {
+  return new HomelabError(`YAML nested more than ${MAX_NESTING} levels deep`, {
+    location,
+    hint: `homelab reads mappings and lists at most ${MAX_NESTING} levels deep: flatten the structure`,
+  })
+}
+
+/**
+ * Reject documents nested deeper than MAX_NESTING, before anything recursive
+ * (toJS, ajv, Handlebars, stringify) walks them, and mapping keys that are
+ * lists or mappings (`? [a]: b`), which JSON and Kubernetes cannot have. In
+ * files read as data (`data`: the config, template.yaml), also the key
+ * `__proto__`, which would give the object it lands in a prototype of the
+ * user's choosing. Iterative: the check itself must not run out of stack.
+ */
+function checkNesting(doc: Document, at: (offset: number) => SourceLocation, options: { data?: boolean } = {}): void {
+  const stack: Array<[unknown, number]> = [[doc.contents, 0]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number]
+    if (isMap(node) || isSeq(node)) {
+      if (depth + 1 > MAX_NESTING) throw nestingError(at(node.range?.[0] ?? 0))
+      for (const item of node.items as unknown[]) {
+        if (!isPair(item)) {
+          stack.push([item, depth + 1])
+          continue
+        }
+        if (isMap(item.key) || isSeq(item.key)) {
+          throw new HomelabError('a mapping key must be a string, not a list or mapping', { location: at(item.key.range?.[0] ?? 0) })
+        }
+        if (options.data && isScalar(item.key) && item.key.value === '__proto__') {
+          throw new HomelabError('the key "__proto__" is not allowed', { location: at(item.key.range?.[0] ?? 0) })
+        }
+        stack.push([item.key, depth + 1], [item.value, depth + 1])
+      }
+    }
+  }
 }
 
 /** yaml's messages end in ` at line N, column M` and sometimes a code excerpt: keep the sentence. */
@@ -125,4 +204,49 @@ function firstAliasOffset(node: unknown): number | undefined {
     if ('key' in current) stack.push(current.key, current.value)
   }
   return undefined
+}
+
+/**
+ * Plain scalars the YAML 1.2 core schema reads as null, a boolean or a number
+ * (1.1's own are quoted by `version: '1.1'`), and `<<`, a merge key to Go's
+ * YAML readers.
+ */
+const CORE_NOT_A_STRING = /^(?:<<|~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/
+
+/**
+ * Characters a YAML writer leaves raw but a Kubernetes reader chokes on: DEL
+ * and C1 controls (kubectl rejects the file), NEL and the Unicode line and
+ * paragraph separators (line breaks to YAML 1.1: the value changes), a BOM
+ * and noncharacters. Inside double quotes they can be written as `\uXXXX`.
+ */
+const YAML_UNSAFE = /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/
+const YAML_UNSAFE_ALL = new RegExp(YAML_UNSAFE.source, 'g')
+
+/** `text` (the inside of a double-quoted scalar) with YAML_UNSAFE characters escaped. */
+export function escapeUnsafeForYaml(text: string): string {
+  return text.replace(YAML_UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/**
+ * YAML for Kubernetes, never folded, with every string quoted where either
+ * reader would take it for something else: the API server reads YAML 1.1
+ * (`no`, `0755`), kustomize and Flux read YAML 1.2 (`0o755`, `1e3`). Strings
+ * with YAML_UNSAFE characters are double-quoted and the characters escaped.
+ */
+export function toKubernetesYaml(value: unknown): string {
+  // without the merge tag, which would print a '<<' string bare
+  const customTags = (tags: Tags) => tags.filter((tag) => typeof tag === 'string' || tag.tag !== 'tag:yaml.org,2002:merge')
+  const doc = new YamlDocument(value, { version: '1.1', customTags, aliasDuplicateObjects: false })
+  let unsafe = false
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string') return
+      const hasUnsafe = YAML_UNSAFE.test(node.value)
+      unsafe ||= hasUnsafe
+      if (hasUnsafe || CORE_NOT_A_STRING.test(node.value)) node.type = Scalar.QUOTE_DOUBLE
+    },
+  })
+  const text = doc.toString({ lineWidth: 0, minContentWidth: 0 })
+  // every such character now sits inside double quotes, where an escape means the same
+  return unsafe ? escapeUnsafeForYaml(text) : text
 }

@@ -2,6 +2,7 @@ import { cac } from 'cac'
 import { ExitCode } from './exit-code.js'
 import { registerSecretsFromEnv } from '../redact.js'
 import { UsageError, handleError } from './handle-error.js'
+import { redactStreams } from './output.js'
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -122,6 +123,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
   }
   // every token of the environment is known to redact() before anything runs or prints
   registerSecretsFromEnv()
+  redactStreams()
   try {
     const cli = createCli()
     cli.parse([...argv], { run: false })

@@ -24,6 +24,24 @@ export function write(text: string, stream: NodeJS.WriteStream = process.stdout)
   stream.write(redact(text))
 }
 
+let streamsRedacted = false
+
+/**
+ * The backstop behind `write`: text that reaches stdout or stderr without
+ * going through it (Node's own NODE_DEBUG logging, which prints the
+ * environment of every child process, tokens included; the `debug` package;
+ * cac's help) is redacted too. Installed once, before a command runs.
+ */
+export function redactStreams(): void {
+  if (streamsRedacted) return
+  streamsRedacted = true
+  for (const stream of [process.stdout, process.stderr]) {
+    const original = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean
+    stream.write = ((chunk: unknown, ...rest: unknown[]) =>
+      original(typeof chunk === 'string' ? redact(chunk) : chunk instanceof Uint8Array ? redact(Buffer.from(chunk).toString('utf8')) : chunk, ...rest)) as typeof stream.write
+  }
+}
+
 export function info(line = ''): void {
   write(`${line}\n`)
 }

@@ -8,7 +8,8 @@ export type CompiledTemplate = (context: object) => string
 const compileOptions: CompileOptions = {
   noEscape: true, // YAML, not HTML: values go through quote/toYaml instead
   strict: true, // a missing field is an error, not an empty string
-  knownHelpers: Object.fromEntries(Object.keys(helpers).map((name) => [name, true])),
+  // log is a Handlebars built-in that prints to stdout: the core never prints
+  knownHelpers: { ...Object.fromEntries(Object.keys(helpers).map((name) => [name, true])), log: false },
   knownHelpersOnly: true, // a misspelt helper fails at compile time
 }
 
@@ -18,6 +19,7 @@ const compileOptions: CompileOptions = {
  */
 export function createHandlebars(partials: readonly TemplatePartial[]): typeof Handlebars {
   const env = Handlebars.create()
+  env.unregisterHelper('log')
   for (const [name, helper] of Object.entries(helpers)) env.registerHelper(name, checkedHelper(name, helper))
   for (const partial of partials) {
     try {

@@ -1,5 +1,5 @@
-import { stringify } from 'yaml'
 import { HomelabError } from '../errors.js'
+import { escapeUnsafeForYaml, toKubernetesYaml } from '../yaml-source.js'
 
 /**
  * The Handlebars helpers of every template. Argument order follows Helm's
@@ -9,12 +9,9 @@ import { HomelabError } from '../errors.js'
  * where `no`, `on`, `y` and `0755` are not strings.
  */
 
-/** Characters JSON leaves bare that a YAML 1.1 reader treats as line breaks or rejects. */
-const YAML_UNSAFE_IN_JSON = /[\u007f-\u009f\u2028\u2029\ufeff]/g
-
-/** A JSON string literal is a valid YAML double-quoted scalar once these are escaped too. */
+/** A JSON string literal is a valid YAML double-quoted scalar once the characters JSON leaves bare but YAML readers choke on are escaped too. */
 function jsonForYaml(value: unknown): string {
-  return (JSON.stringify(value) ?? 'null').replace(YAML_UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return escapeUnsafeForYaml(JSON.stringify(value) ?? 'null')
 }
 
 /** `{{quote x}}`: a double-quoted YAML scalar that reads back as exactly the string x. */
@@ -23,10 +20,10 @@ export function quote(value: unknown): string {
   return jsonForYaml(value === undefined || value === null ? '' : String(value))
 }
 
-/** `{{toYaml x}}`: x as a YAML block (YAML 1.1-safe quoting, no line folding), without a trailing newline. */
+/** `{{toYaml x}}`: x as a YAML block (quoted for YAML 1.1 and 1.2 readers, no line folding), without a trailing newline. */
 export function toYaml(value: unknown): string {
   if (value === undefined) return 'null'
-  return stringify(value, { version: '1.1', lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false }).replace(/\n$/, '')
+  return toKubernetesYaml(value).replace(/\n$/, '')
 }
 
 /** `{{indent n text}}`: every non-empty line of text indented by n spaces. */
