@@ -124,6 +124,9 @@ export async function runCli(argv: readonly string[]): Promise<void> {
   // every token of the environment is known to redact() before anything runs or prints
   registerSecretsFromEnv()
   redactStreams()
+  // an error that escapes every await still gets the one printer (one line, redacted), not Node's stack dump
+  process.on('uncaughtException', handleError)
+  process.on('unhandledRejection', handleError)
   try {
     const cli = createCli()
     cli.parse([...argv], { run: false })
