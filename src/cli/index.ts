@@ -22,7 +22,11 @@ export function createCli() {
   })
 
   cli
-    .command('render', 'Render the apps and the Flux app of apps into the output folder')
+    .command(
+      'render',
+      'Render the apps and the Flux app of apps into the output folder. Apps whose inputs did not change since they were ' +
+        'rendered there are read back, not rendered again (a memo in ~/.cache/homelab or $HOMELAB_CACHE_DIR; HOMELAB_CACHE=0 turns it off)',
+    )
     .option('--out <dir>', 'Output folder (the manifest repository content)', { default: 'manifests' })
     .option('--only <ids>', 'Render only these apps (comma-separated ids); other apps are left as they are')
     .option('--check', 'Write nothing; exit 3 if the output folder differs from a fresh render')
