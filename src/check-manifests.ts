@@ -37,7 +37,7 @@ export function checkManifestFile(text: string, file: string, context: string): 
   if (text.includes('<<') || LONG_LINE.test(text)) checkKeys(parsed.documents, parsed.lineCounter, file, context)
   const objects: ManifestObject[] = []
   for (const doc of parsed.documents) {
-    if (doc.contents === null) continue
+    if (isEmptyDocument(doc)) continue
     const where = () => {
       const { line, col } = parsed.lineCounter.linePos(doc.contents?.range?.[0] ?? 0)
       return { file, line, col }
@@ -175,6 +175,16 @@ function checkKeys(documents: readonly Document[], lineCounter: LineCounter, fil
       },
     })
   }
+}
+
+/**
+ * A document with nothing in it: none at all, or only `---` and comments (the
+ * yaml library reads the latter as an empty null scalar). kubectl and Flux
+ * skip both, as in a template's leading or trailing `---`.
+ */
+function isEmptyDocument(doc: Document): boolean {
+  const contents = doc.contents
+  return contents === null || (isScalar(contents) && contents.value === null && contents.source === '')
 }
 
 function describeNode(doc: Document): string {

@@ -88,6 +88,26 @@ Writing('a re-render with nothing changed rewrites no file', async () => {
   }
 })
 
+Writing('`---` before, between and after documents is fine; a file of only `---` and comments is left out', async () => {
+  const dir = copyExample()
+  try {
+    writeFiles(path.join(dir, 'templates', 'separators'), {
+      'objects.yaml.hbs': '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\n---\n# between\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: two\n---\n',
+      'nothing.yaml.hbs': '---\n# {{app.id}} has nothing here\n---\n',
+    })
+    const config = path.join(dir, 'homelab.config.yaml')
+    writeFileSync(config, `${readFileSync(config, 'utf8')}  - template: separators\n    namespace: separators\n`)
+    await renderExample(dir)
+    const folder = path.join(dir, 'out', 'apps', 'separators')
+    assert.equal([...readTree(folder).keys()].sort(), ['kustomization.yaml', 'objects.yaml'])
+    const built = await kustomizeBuild(folder)
+    assert.ok(built.ok, built.stderr)
+    assert.equal(built.stdout.match(/^kind: ConfigMap$/gm)?.length, 2, built.stdout)
+  } finally {
+    removeDir(dir)
+  }
+})
+
 Writing('the same input renders the same bytes into a fresh folder', async () => {
   const dir = copyExample()
   try {
