@@ -2,6 +2,7 @@ import { isAlias, isMap, isScalar, isSeq, visit } from 'yaml'
 import type { Document, LineCounter } from 'yaml'
 import { HomelabError } from './errors.js'
 import type { SourceLocation } from './errors.js'
+import { scanManifest } from './manifest-scan.js'
 import { parseYamlStream } from './yaml-source.js'
 
 /** One Kubernetes object of a manifest file. */
@@ -18,11 +19,20 @@ export interface ManifestObject {
  * (with the stricter rules of kubectl's Go reader on control characters and
  * tabs), and every non-empty document is a mapping with apiVersion, kind and
  * metadata.name. Returns its objects; none when every document is empty (the
- * file is left out). Reads fields off the parse tree without building plain
- * objects.
+ * file is left out). Plain block YAML, what templates render, is read in one
+ * quick pass (manifest-scan.ts); anything else is parsed in full.
  */
 export function checkManifestFile(text: string, file: string, context: string): ManifestObject[] {
   checkPrintable(text, file, context)
+  return scanManifest(text, file) ?? parseManifestFile(text, file, context)
+}
+
+/**
+ * The full check: parse with the yaml library (positions kept, for errors at
+ * their line), then kubectl's stricter rules. Reads fields off the parse tree
+ * without building plain objects. Expects checkPrintable to have passed.
+ */
+export function parseManifestFile(text: string, file: string, context: string): ManifestObject[] {
   let parsed: ReturnType<typeof parseYamlStream>
   try {
     parsed = parseYamlStream(text, file)
