@@ -2,6 +2,7 @@ import { Document as YamlDocument, LineCounter, Scalar, isMap, isPair, isScalar,
 import type { Document, Node, Pair, Tags } from 'yaml'
 import { HomelabError } from './errors.js'
 import type { SourceLocation } from './errors.js'
+import { emitPlainYaml } from './yaml-emit.js'
 
 /** A parsed YAML file that remembers where every node came from. */
 export interface YamlSource {
@@ -234,6 +235,11 @@ export function escapeUnsafeForYaml(text: string): string {
  * with YAML_UNSAFE characters are double-quoted and the characters escaped.
  */
 export function toKubernetesYaml(value: unknown): string {
+  return emitPlainYaml(value) ?? stringifyKubernetesYaml(value)
+}
+
+/** toKubernetesYaml through the yaml library, for any value. */
+export function stringifyKubernetesYaml(value: unknown): string {
   // without the merge tag, which would print a '<<' string bare
   const customTags = (tags: Tags) => tags.filter((tag) => typeof tag === 'string' || tag.tag !== 'tag:yaml.org,2002:merge')
   const doc = new YamlDocument(value, { version: '1.1', customTags, aliasDuplicateObjects: false })

@@ -1,0 +1,114 @@
+/**
+ * The quick path of toKubernetesYaml: plain data whose strings need no
+ * quoting decisions (names, paths, quantities like `64Mi`), written exactly as
+ * the yaml library writes it with this project's options — block style, two
+ * spaces, lists indented under their key. Returns undefined for anything else
+ * (strings that may need quotes, floats, multi-line text, undefined in a
+ * list), which then goes through the yaml library. tests/yaml-emit.test.ts
+ * holds it to the library's bytes on generated values.
+ */
+export function emitPlainYaml(value: unknown): string | undefined {
+  const lines: string[] = []
+  if (!emitRoot(value, lines)) return undefined
+  return lines.join('\n') + '\n'
+}
+
+/** Strings both YAML 1.1 and 1.2 readers take as the same plain string, and yaml writes plain. */
+const PLAIN_WORD = /^(?:[A-Za-z_]|\.\/)[A-Za-z0-9_./-]*$/
+/** Quantities and durations: digits, then letters that make no number (`50m`, `64Mi`, `10s`; not `1e5`, not `0x1f`). */
+const PLAIN_QUANTITY = /^[1-9][0-9]{0,14}[A-DF-Za-df-z][A-Za-z]{0,3}$/
+/** Plain words YAML 1.1 reads as booleans or null, written quoted. */
+const YAML11_WORD = /^(?:[Yy]|[Yy]es|YES|[Nn]|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[Nn]ull|NULL)$/
+/** yaml writes longer keys in the explicit `? key` form. */
+const MAX_PLAIN = 1024
+
+function plainString(text: string): boolean {
+  return text.length <= MAX_PLAIN && (PLAIN_WORD.test(text) || PLAIN_QUANTITY.test(text)) && !YAML11_WORD.test(text)
+}
+
+/** A scalar's text, or undefined when it is not one this path writes. */
+function scalar(value: unknown): string | undefined {
+  if (typeof value === 'string') return plainString(value) ? value : undefined
+  if (typeof value === 'number') return Number.isSafeInteger(value) && !Object.is(value, -0) ? String(value) : undefined
+  if (typeof value === 'boolean') return String(value)
+  if (value === null) return 'null'
+  return undefined
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value) as unknown
+  return proto === Object.prototype || proto === null
+}
+
+/** The entries yaml writes: own enumerable string keys, without those whose value is undefined. */
+function entriesOf(value: Record<string, unknown>): Array<[string, unknown]> | undefined {
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined)
+  return entries.every(([key]) => plainString(key)) ? entries : undefined
+}
+
+/** `{}` / `[]` for empty collections, as yaml writes them inline. */
+function emptyCollection(value: unknown): string | undefined {
+  if (Array.isArray(value)) return value.length === 0 ? '[]' : undefined
+  if (isPlainObject(value)) {
+    const entries = entriesOf(value)
+    return entries && entries.length === 0 ? '{}' : undefined
+  }
+  return undefined
+}
+
+function emitRoot(value: unknown, lines: string[]): boolean {
+  const inline = scalar(value) ?? emptyCollection(value)
+  if (inline !== undefined) {
+    lines.push(inline)
+    return true
+  }
+  return emitBlock(value, '', lines)
+}
+
+/** A non-empty mapping or list, its lines starting with `indent`. */
+function emitBlock(value: unknown, indent: string, lines: string[]): boolean {
+  if (Array.isArray(value)) {
+    for (const item of value) if (!emitItem(item, indent, lines)) return false
+    return true
+  }
+  if (!isPlainObject(value)) return false
+  const entries = entriesOf(value)
+  if (!entries) return false
+  for (const [key, child] of entries) if (!emitPair(key, child, indent, '', lines)) return false
+  return true
+}
+
+/** `key: value`; `lead` replaces the indentation of the first line (a `- ` of the list item the mapping is in). */
+function emitPair(key: string, value: unknown, indent: string, lead: string, lines: string[]): boolean {
+  const first = lead === '' ? indent : lead
+  const inline = scalar(value) ?? emptyCollection(value)
+  if (inline !== undefined) {
+    lines.push(`${first}${key}: ${inline}`)
+    return true
+  }
+  if (value === undefined) return false
+  lines.push(`${first}${key}:`)
+  return emitBlock(value, `${indent}  `, lines)
+}
+
+/** One list item: `- scalar`, or a mapping or list starting on the dash's line. */
+function emitItem(item: unknown, indent: string, lines: string[]): boolean {
+  const inline = scalar(item) ?? emptyCollection(item)
+  if (inline !== undefined) {
+    lines.push(`${indent}- ${inline}`)
+    return true
+  }
+  const inner = `${indent}  `
+  if (Array.isArray(item)) {
+    const start = lines.length
+    if (!emitBlock(item, inner, lines)) return false
+    lines[start] = `${indent}- ${(lines[start] as string).slice(inner.length)}`
+    return true
+  }
+  if (!isPlainObject(item)) return false
+  const entries = entriesOf(item)
+  if (!entries) return false
+  for (const [i, [key, child]] of entries.entries()) if (!emitPair(key, child, inner, i === 0 ? `${indent}- ` : '', lines)) return false
+  return true
+}
