@@ -17,8 +17,7 @@ import { checkManifestFile, parseManifestFile } from '../src/check-manifests.ts'
 import { HomelabError, renderHomelab } from '../src/index.ts'
 import { scanManifest } from '../src/manifest-scan.ts'
 import { removeDir, tempDir } from './helpers/cli.ts'
-import { caseRng, fuzzRuns, fuzzSeed } from './helpers/mutate.ts'
-import type { Rng } from './helpers/mutate.ts'
+import { caseRng, fuzzRuns, fuzzSeed, mutateText } from './helpers/mutate.ts'
 
 const SEED = fuzzSeed()
 const RUNS = fuzzRuns(60)
@@ -116,41 +115,6 @@ test('decides every plain file the benchmark renders, and the example files with
   assert.ok(decided >= golden.length - 4, `the scan decided ${decided} of ${golden.length} example files`)
 })
 
-/** One random edit of a YAML text, the kinds that turn valid YAML into nearly valid YAML. */
-function mutate(text: string, rng: Rng): string {
-  const lines = text.split('\n')
-  const line = rng.int(lines.length)
-  const pieces = [' ', '  ', ':', ': ', '-', '- ', '#', ' #', '"', "'", '|', '>', '{', '}', '{}', '[', ']', '[]', '&a ', '*a', '!t ', '\n', 'x', '\\', '\\n', '\\x41', '0', '?', ',', 'é', '---\n', '...', 'true', 'null', '1', '<<: ', '%']
-  switch (rng.int(7)) {
-    case 0: {
-      const at = rng.int(text.length + 1)
-      return text.slice(0, at) + (pieces[rng.int(pieces.length)] as string) + text.slice(at)
-    }
-    case 1: {
-      const at = rng.int(Math.max(1, text.length))
-      return text.slice(0, at) + text.slice(at + 1 + rng.int(3))
-    }
-    case 2:
-      lines.splice(line, 0, lines[line] ?? '')
-      return lines.join('\n')
-    case 3:
-      lines[line] = rng.int(2) ? ` ${lines[line]}` : (lines[line] ?? '').replace(/^ {1,2}/, '')
-      return lines.join('\n')
-    case 4:
-      lines.splice(line, 1)
-      return lines.join('\n')
-    case 5: {
-      const other = rng.int(lines.length)
-      ;[lines[line], lines[other]] = [lines[other] as string, lines[line] as string]
-      return lines.join('\n')
-    }
-    default: {
-      const at = rng.int(text.length + 1)
-      return text.slice(0, at) + (pieces[rng.int(pieces.length)] as string) + (pieces[rng.int(pieces.length)] as string) + text.slice(at)
-    }
-  }
-}
-
 test(`agrees with the full check on ${RUNS} mutations of every file (seed ${SEED})`, async () => {
   const files = [...goldenFiles(), ...(await benchFiles(4)), ...EDGE_CASES.map((text, i): [string, string] => [`edge ${i}`, text])]
   let decided = 0
@@ -160,7 +124,7 @@ test(`agrees with the full check on ${RUNS} mutations of every file (seed ${SEED
     const rng = caseRng(SEED, index)
     for (let run = 0; run < RUNS; run++) {
       let text = original
-      for (let edits = 1 + rng.int(3); edits > 0; edits--) text = mutate(text, rng)
+      for (let edits = 1 + rng.int(3); edits > 0; edits--) text = mutateText(text, rng)
       total++
       if (agrees(text, `${file}, mutation ${run} (HOMELAB_FUZZ_SEED=${SEED})`)) decided++
       if (fullCheck(text).objects) valid++

@@ -241,3 +241,38 @@ function show(value: string): string {
   const json = JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
   return json.length > 60 ? `${json.slice(0, 40)}…(${value.length} chars)` : json
 }
+
+/** One random edit of a YAML text, the kinds that turn valid YAML into nearly valid YAML. */
+export function mutateText(text: string, rng: Rng): string {
+  const lines = text.split('\n')
+  const line = rng.int(lines.length)
+  const pieces = [' ', '  ', ':', ': ', '-', '- ', '#', ' #', '"', "'", '|', '>', '{', '}', '{}', '[', ']', '[]', '&a ', '*a', '!t ', '\n', 'x', '\\', '\\n', '\\x41', '0', '?', ',', 'é', '---\n', '...', 'true', 'null', '1', '<<: ', '%']
+  switch (rng.int(7)) {
+    case 0: {
+      const at = rng.int(text.length + 1)
+      return text.slice(0, at) + (pieces[rng.int(pieces.length)] as string) + text.slice(at)
+    }
+    case 1: {
+      const at = rng.int(Math.max(1, text.length))
+      return text.slice(0, at) + text.slice(at + 1 + rng.int(3))
+    }
+    case 2:
+      lines.splice(line, 0, lines[line] ?? '')
+      return lines.join('\n')
+    case 3:
+      lines[line] = rng.int(2) ? ` ${lines[line]}` : (lines[line] ?? '').replace(/^ {1,2}/, '')
+      return lines.join('\n')
+    case 4:
+      lines.splice(line, 1)
+      return lines.join('\n')
+    case 5: {
+      const other = rng.int(lines.length)
+      ;[lines[line], lines[other]] = [lines[other] as string, lines[line] as string]
+      return lines.join('\n')
+    }
+    default: {
+      const at = rng.int(text.length + 1)
+      return text.slice(0, at) + (pieces[rng.int(pieces.length)] as string) + (pieces[rng.int(pieces.length)] as string) + text.slice(at)
+    }
+  }
+}
