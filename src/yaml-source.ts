@@ -3,6 +3,8 @@ import type { Document, Node, Pair, Tags } from 'yaml'
 import { HomelabError } from './errors.js'
 import type { SourceLocation } from './errors.js'
 import { emitPlainYaml } from './yaml-emit.js'
+import { readPlainYaml } from './yaml-quick.js'
+import type { QuickDocument } from './yaml-quick.js'
 
 /** A parsed YAML file that remembers where every node came from. */
 export interface YamlSource {
@@ -38,6 +40,35 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   if (error) throw yamlSyntaxError(source, error.message, error.pos[0], error.code)
   checkNesting(doc, (offset) => locationOfOffset(source, offset), { data: true })
   return source
+}
+
+/**
+ * Read one YAML document as data, with a YamlSource to locate any path in it
+ * for errors. Plain block YAML is read by the quick reader (yaml-quick.ts),
+ * and the positions are parsed only if an error asks for them; anything else
+ * goes through parseYamlSource and toData, with the same checks.
+ */
+export function readYamlData(text: string, file: string): { source: YamlSource; data: unknown } {
+  // one document only: a `---` line may start a second one, which the full parse reports
+  const quick = /^---/m.test(text) ? undefined : readPlainYaml(text)
+  if (quick?.length === 1) return { source: lazySource(text, file), data: (quick[0] as QuickDocument).value }
+  const source = parseYamlSource(text, file)
+  return { source, data: toData(source) }
+}
+
+/** A YamlSource parsed on first use: for text already known to parse cleanly. */
+function lazySource(text: string, file: string): YamlSource {
+  let parsed: YamlSource | undefined
+  const full = () => (parsed ??= parseYamlSource(text, file))
+  return {
+    file,
+    get doc() {
+      return full().doc
+    },
+    get lineCounter() {
+      return full().lineCounter
+    },
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ValidateFunction } from 'ajv'
 import { HomelabError } from '../errors.js'
-import { parseYamlSource, toData } from '../yaml-source.js'
+import { readYamlData } from '../yaml-source.js'
 import type { YamlSource } from '../yaml-source.js'
 import { assertValid, createAjv } from './schema-check.js'
 import type { RawConfig } from './types.js'
@@ -48,14 +48,13 @@ export function displayPath(file: string, cwd = process.cwd()): string {
 
 /** Parse `text` as a homelab config and check it against the schema. */
 export async function parseConfig(text: string, file: string, root: string): Promise<LoadedConfig> {
-  const source = parseYamlSource(text, file)
-  if (source.doc.contents === null || (source.doc.contents as { value?: unknown }).value === null) {
+  const { source, data } = readYamlData(text, file)
+  if (data === null || data === undefined) {
     throw new HomelabError('the config is empty', {
       location: { file, line: 1, col: 1 },
       hint: 'start from the example homelab.config.yaml of the homelab repository',
     })
   }
-  const data = toData(source)
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new HomelabError('the config must be a mapping with cluster, flux and apps', { location: { file, line: 1, col: 1 } })
   }

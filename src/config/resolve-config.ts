@@ -46,20 +46,21 @@ export async function resolveConfig(
       })
     }
     const id = app.id ?? app.template
-    const idLocation = app.id === undefined ? at(index, 'template') : at(index, 'id')
+    // locations only when an error needs them: locating parses the config's positions
+    const idLocation = () => (app.id === undefined ? at(index, 'template') : at(index, 'id'))
     if (!DNS_LABEL.test(id) || id.length > 63) {
       throw new HomelabError(`app id "${id}" is not a DNS-1123 label: use lowercase letters, digits and "-", start and end with a letter or digit`, {
-        location: idLocation,
+        location: idLocation(),
         hint: app.id === undefined ? 'the id defaults to the template name: set `id:` to a valid name' : undefined,
       })
     }
     if ((RESERVED_IDS as readonly string[]).includes(id)) {
-      throw new HomelabError(`app id "${id}" is reserved (${RESERVED_IDS.join(', ')} are the tool's own)`, { location: idLocation })
+      throw new HomelabError(`app id "${id}" is reserved (${RESERVED_IDS.join(', ')} are the tool's own)`, { location: idLocation() })
     }
     const first = firstIndexOfId.get(id)
     if (first !== undefined) {
       throw new HomelabError(`duplicate app id "${id}" (first used at line ${at(first).line})`, {
-        location: idLocation,
+        location: idLocation(),
         hint: 'give one of them its own `id:`',
       })
     }
@@ -91,16 +92,16 @@ export async function resolveConfig(
   const disabledIds = new Set(disabled)
   for (const { app, index, id } of enabledRaw) {
     app.dependsOn?.forEach((dep, depIndex) => {
-      const location = at(index, 'dependsOn', depIndex)
-      if (dep === id) throw new HomelabError(`app "${id}" depends on itself`, { location })
+      const location = () => at(index, 'dependsOn', depIndex)
+      if (dep === id) throw new HomelabError(`app "${id}" depends on itself`, { location: location() })
       if (disabledIds.has(dep)) {
         throw new HomelabError(`app "${id}" depends on "${dep}", which is disabled (enabled: false)`, {
-          location,
+          location: location(),
           hint: `enable "${dep}" or remove it from dependsOn`,
         })
       }
       if (!enabledIds.has(dep)) {
-        throw new HomelabError(`app "${id}" depends on unknown app "${dep}"${didYouMean(dep, [...enabledIds, ...disabledIds])}`, { location })
+        throw new HomelabError(`app "${id}" depends on unknown app "${dep}"${didYouMean(dep, [...enabledIds, ...disabledIds])}`, { location: location() })
       }
     })
   }

@@ -5,7 +5,7 @@ import { globby } from 'globby'
 import { HomelabError } from '../errors.js'
 import { assertValid, createAjv } from '../config/schema-check.js'
 import { displayPath } from '../config/load-config.js'
-import { locate, parseYamlSource, toData } from '../yaml-source.js'
+import { locate, readYamlData } from '../yaml-source.js'
 import type { YamlSource } from '../yaml-source.js'
 
 /** What a template file becomes in an app's output folder. */
@@ -136,8 +136,8 @@ export async function loadTemplate(library: TemplateLibrary, name: string): Prom
 }
 
 function parseMeta(text: string, file: string): { meta: TemplateMeta; metaSource: YamlSource } {
-  const metaSource = parseYamlSource(text, file)
-  const data = (toData(metaSource) ?? {}) as Record<string, unknown>
+  const { source: metaSource, data: read } = readYamlData(text, file)
+  const data = (read ?? {}) as Record<string, unknown>
   validateMeta ??= createAjv().compile(metaSchema)
   assertValid(validateMeta, data, metaSource)
   return { meta: { singleton: false, ...(data as Partial<TemplateMeta>) } as TemplateMeta, metaSource }
