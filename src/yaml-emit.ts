@@ -1,17 +1,28 @@
+import { Document as YamlDocument } from 'yaml'
+
 /**
- * The quick path of toKubernetesYaml: plain data whose strings need no
- * quoting decisions (names, paths, quantities like `64Mi`), written exactly as
+ * The quick path of toKubernetesYaml: plain data with one-line ASCII strings
+ * (names, paths, quantities like `64Mi`, `"on"`, `"100"`), written exactly as
  * the yaml library writes it with this project's options — block style, two
- * spaces, lists indented under their key. Returns undefined for anything else
- * (strings that may need quotes, floats, multi-line text, undefined in a
- * list), which then goes through the yaml library. tests/yaml-emit.test.ts
- * holds it to the library's bytes on generated values.
+ * spaces, lists indented under their key, strings plain unless a YAML 1.1 or
+ * 1.2 reader would take them for something else (the library's own YAML 1.1
+ * tag tests decide). Returns undefined for anything else (quotes, backslashes,
+ * non-ASCII, multi-line text, floats, undefined in a list), which then goes
+ * through the yaml library. tests/yaml-emit.test.ts holds it to the library's
+ * bytes on generated values.
  */
 export function emitPlainYaml(value: unknown): string | undefined {
   const lines: string[] = []
   if (!emitRoot(value, lines)) return undefined
   return lines.join('\n') + '\n'
 }
+
+/**
+ * Plain scalars the YAML 1.2 core schema reads as null, a boolean or a number
+ * (1.1's own are quoted by `version: '1.1'`), and `<<`, a merge key to Go's
+ * YAML readers.
+ */
+export const CORE_NOT_A_STRING = /^(?:<<|~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/
 
 /** Strings both YAML 1.1 and 1.2 readers take as the same plain string, and yaml writes plain. */
 const PLAIN_WORD = /^(?:[A-Za-z_]|\.\/)[A-Za-z0-9_./-]*$/
@@ -22,13 +33,38 @@ const YAML11_WORD = /^(?:[Yy]|[Yy]es|YES|[Nn]|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FAL
 /** yaml writes longer keys in the explicit `? key` form. */
 const MAX_PLAIN = 1024
 
-function plainString(text: string): boolean {
-  return text.length <= MAX_PLAIN && (PLAIN_WORD.test(text) || PLAIN_QUANTITY.test(text)) && !YAML11_WORD.test(text)
+/** Printable ASCII without quotes or backslashes: quoted, such a string is itself between double quotes. */
+const SIMPLE_ASCII = /^[\x20\x21\x23-\x26\x28-\x5b\x5d-\x7e]*$/
+/** What the yaml library never writes plain (its plainString), for one-line strings. */
+const NOT_PLAIN = /^[ ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-] |: | #| $|:$/
+/** What it writes otherwise for a top-level string: left to it. */
+const DOCUMENT_MARKER = /^(?:%|---|\.\.\.)/
+
+let yaml11Tests: RegExp[] | undefined
+
+/** The tests of the non-string tags of yaml's YAML 1.1 schema: a plain string matching one is quoted. */
+function yaml11NotString(text: string): boolean {
+  yaml11Tests ??= new YamlDocument(null, { version: '1.1' }).schema.tags.flatMap((tag) => (tag.default && tag.tag !== 'tag:yaml.org,2002:str' && tag.test ? [tag.test] : []))
+  return yaml11Tests.some((test) => test.test(text))
+}
+
+/**
+ * A string as yaml writes it in toKubernetesYaml: plain, or double-quoted
+ * where a YAML 1.1 or 1.2 reader would take it for something else (or
+ * undefined: not one this path writes).
+ */
+function stringScalar(text: string): string | undefined {
+  if (text.length > MAX_PLAIN) return undefined
+  // the common case, settled without the schema
+  if ((PLAIN_WORD.test(text) || PLAIN_QUANTITY.test(text)) && !YAML11_WORD.test(text)) return text
+  if (!SIMPLE_ASCII.test(text) || DOCUMENT_MARKER.test(text)) return undefined
+  if (CORE_NOT_A_STRING.test(text) || NOT_PLAIN.test(text) || yaml11NotString(text)) return `"${text}"`
+  return text
 }
 
 /** A scalar's text, or undefined when it is not one this path writes. */
 function scalar(value: unknown): string | undefined {
-  if (typeof value === 'string') return plainString(value) ? value : undefined
+  if (typeof value === 'string') return stringScalar(value)
   if (typeof value === 'number') return Number.isSafeInteger(value) && !Object.is(value, -0) ? String(value) : undefined
   if (typeof value === 'boolean') return String(value)
   if (value === null) return 'null'
@@ -44,7 +80,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** The entries yaml writes: own enumerable string keys, without those whose value is undefined. */
 function entriesOf(value: Record<string, unknown>): Array<[string, unknown]> | undefined {
   const entries = Object.entries(value).filter(([, v]) => v !== undefined)
-  return entries.every(([key]) => plainString(key)) ? entries : undefined
+  return entries.every(([key]) => stringScalar(key) !== undefined) ? entries : undefined
 }
 
 /** `{}` / `[]` for empty collections, as yaml writes them inline. */
@@ -75,7 +111,7 @@ function emitBlock(value: unknown, indent: string, lines: string[]): boolean {
   if (!isPlainObject(value)) return false
   const entries = entriesOf(value)
   if (!entries) return false
-  for (const [key, child] of entries) if (!emitPair(key, child, indent, '', lines)) return false
+  for (const [key, child] of entries) if (!emitPair(stringScalar(key) as string, child, indent, '', lines)) return false
   return true
 }
 
@@ -109,6 +145,6 @@ function emitItem(item: unknown, indent: string, lines: string[]): boolean {
   if (!isPlainObject(item)) return false
   const entries = entriesOf(item)
   if (!entries) return false
-  for (const [i, [key, child]] of entries.entries()) if (!emitPair(key, child, inner, i === 0 ? `${indent}- ` : '', lines)) return false
+  for (const [i, [key, child]] of entries.entries()) if (!emitPair(stringScalar(key) as string, child, inner, i === 0 ? `${indent}- ` : '', lines)) return false
   return true
 }

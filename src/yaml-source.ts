@@ -2,7 +2,7 @@ import { Document as YamlDocument, LineCounter, Scalar, isMap, isPair, isScalar,
 import type { Document, Node, Pair, Tags } from 'yaml'
 import { HomelabError } from './errors.js'
 import type { SourceLocation } from './errors.js'
-import { emitPlainYaml } from './yaml-emit.js'
+import { CORE_NOT_A_STRING, emitPlainYaml } from './yaml-emit.js'
 import { readPlainYaml } from './yaml-quick.js'
 import type { QuickDocument } from './yaml-quick.js'
 
@@ -238,12 +238,6 @@ function firstAliasOffset(node: unknown): number | undefined {
   return undefined
 }
 
-/**
- * Plain scalars the YAML 1.2 core schema reads as null, a boolean or a number
- * (1.1's own are quoted by `version: '1.1'`), and `<<`, a merge key to Go's
- * YAML readers.
- */
-const CORE_NOT_A_STRING = /^(?:<<|~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/
 
 /**
  * Characters a YAML writer leaves raw but a Kubernetes reader chokes on: DEL

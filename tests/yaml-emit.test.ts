@@ -43,12 +43,13 @@ test('writes what render writes, byte for byte as the yaml library', () => {
   for (const [i, value] of values.entries()) if (same(value, `value ${i}`)) decided++
   assert.ok(decided >= 7, `decided ${decided}`)
   assert.ok(kustomizeFile(['x.yaml']).endsWith('resources:\n  - x.yaml\n'))
-  // strings that need quotes go to the library, whole
-  assert.is(emitPlainYaml({ a: 'on' }), undefined)
-  assert.is(toKubernetesYaml({ a: 'on', b: '0x1f', c: '1e5' }), 'a: "on"\nb: "0x1f"\nc: "1e5"\n')
+  // strings YAML 1.1 or 1.2 readers would take for something else are quoted; anything unusual goes to the library, whole
+  assert.is(emitPlainYaml({ a: 'on', b: '0x1f', c: '1e5', d: ':8080' }), 'a: "on"\nb: "0x1f"\nc: "1e5"\nd: :8080\n')
+  assert.is(emitPlainYaml({ a: 'line\nbreak' }), undefined)
+  assert.is(toKubernetesYaml({ a: 'it\'s "x"' }), stringifyKubernetesYaml({ a: 'it\'s "x"' }))
 })
 
-const STRINGS = ['a', 'web', 'app.kubernetes.io/name', './apps/x', '_x', 'A-b_c.d', '50m', '64Mi', '10s', '1e5', '1E', '0x1f', '0o17', '007', '12', '1.5', 'yes', 'No', 'on', 'OFF', 'y', 'N', 'true', 'Null', '~', '', ' a', 'a ', 'a b', 'a: b', ':8080', '-a', '- a', '#x', 'x #y', 'a\nb', "it's", 'say "hi"', '.inf', '.5', 'é', '<<', '__proto__', 'x'.repeat(1030)]
+const STRINGS = ['a', 'web', 'app.kubernetes.io/name', './apps/x', '_x', 'A-b_c.d', '50m', '64Mi', '10s', '1e5', '1E', '0x1f', '0o17', '007', '12', '1.5', 'yes', 'No', 'on', 'OFF', 'y', 'N', 'true', 'Null', '~', '', ' a', 'a ', 'a b', 'a: b', ':8080', '-a', '- a', '#x', 'x #y', 'a\nb', "it's", 'say "hi"', '.inf', '.5', 'é', '<<', '__proto__', 'x'.repeat(1030), ':8080', '%x', '---', '--- a', '...x', '2001-12-14', '190:20:30', '0b101', '+1', '1_000', 'NaN', 'Yes', '#', 'a#b', 'a:', '-', '?', '? a', '[a]', '{a}', 'a,b', '&a', '!a', '|', '>', '@a', '`a', 'a\\b', 'x y z', '12:30', '1.0', '-1', '.inf', '0755']
 const KEYS = ['a', 'name', 'app.kubernetes.io/name', 'b-c', '1', 'on', 'a b', '', 'x:y', '-k']
 
 function randomValue(rng: Rng, depth: number): unknown {
