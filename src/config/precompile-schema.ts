@@ -1,7 +1,8 @@
 /**
  * Build step (after tsc): compile the config's JSON Schema once, with ajv's
  * standalone code generation, into dist/config/config-validator.cjs, so that
- * no command pays for compiling it at start-up. The file records the hash of
+ * no command pays for compiling it at start-up; likewise template.yaml's schema
+ * and the JSON Schema meta-schema, into dist/config/static-validators.cjs. The file records the hash of
  * the schema it came from; a schema edited after the build is compiled at
  * run time instead (see load-config.ts).
  */
@@ -9,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { createAjv } from './schema-check.js'
+import { JSON_SCHEMA_DRAFT7, STATIC_VALIDATORS, TEMPLATE_META_SCHEMA, createAjv } from './schema-check.js'
 
 export const PRECOMPILED_VALIDATOR = new URL('./config-validator.cjs', import.meta.url)
 
@@ -18,14 +19,27 @@ export function schemaHash(text: string): string {
   return createHash('sha256').update(text).digest('hex')
 }
 
+/** The validators of schemas that never change: template.yaml's, and the JSON Schema meta-schema options schemas are checked against. */
+function precompileStatic(): void {
+  const ajv = createAjv({ code: { source: true } })
+  ajv.addSchema(TEMPLATE_META_SCHEMA as object, 'templateMeta')
+  writeFileSync(STATIC_VALIDATORS, standaloneCode(ajv, { templateMeta: 'templateMeta', jsonSchema: JSON_SCHEMA_DRAFT7 }))
+}
+
+function standaloneCode(ajv: unknown, refs: unknown): string {
+  const require = createRequire(import.meta.url)
+  return (require('ajv/dist/standalone') as { default: (ajv: unknown, refs: unknown) => string }).default(ajv, refs)
+}
+
 function precompile(): void {
   const schemaText = readFileSync(new URL('../../schema/homelab.config.schema.json', import.meta.url), 'utf8')
   const ajv = createAjv({ code: { source: true } })
   const validate = ajv.compile(JSON.parse(schemaText) as object)
-  const require = createRequire(import.meta.url)
-  const standaloneCode = (require('ajv/dist/standalone') as { default: (ajv: unknown, validate: unknown) => string }).default
   const code = standaloneCode(ajv, validate)
   writeFileSync(PRECOMPILED_VALIDATOR, `${code}\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(schemaText))};\n`)
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) precompile()
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  precompile()
+  precompileStatic()
+}

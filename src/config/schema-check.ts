@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import { HomelabError } from '../errors.js'
 import { didYouMean } from '../suggest.js'
@@ -11,9 +12,78 @@ type AjvClass = typeof import('ajv').default
 let AjvConstructor: AjvClass | undefined
 
 /** A fresh ajv instance (strict; defaults filled in on request). Loaded lazily: ajv is heavy. */
-export function createAjv(options: { useDefaults?: boolean; code?: { source: boolean } } = {}): import('ajv').default {
+export function createAjv(options: { useDefaults?: boolean; code?: { source: boolean }; validateSchema?: boolean } = {}): import('ajv').default {
   AjvConstructor ??= (require('ajv') as { default: AjvClass }).default
-  return new AjvConstructor({ strict: true, strictTypes: false, allErrors: false, verbose: true, useDefaults: options.useDefaults ?? false, code: options.code })
+  return new AjvConstructor({
+    strict: true,
+    strictTypes: false,
+    allErrors: false,
+    verbose: true,
+    useDefaults: options.useDefaults ?? false,
+    code: options.code,
+    validateSchema: options.validateSchema ?? true,
+  })
+}
+
+/** The schema of template.yaml. */
+export const TEMPLATE_META_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    description: { type: 'string' },
+    namespace: { type: 'string', maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+    singleton: { type: 'boolean' },
+    options: { type: 'object' },
+  },
+} as const
+
+/** The JSON Schema meta-schema ajv checks schemas against by default. */
+export const JSON_SCHEMA_DRAFT7 = 'http://json-schema.org/draft-07/schema'
+
+/** Validators of schemas that never change, compiled at build time (precompile-schema.ts) into this file beside the module. */
+export const STATIC_VALIDATORS = new URL('./static-validators.cjs', import.meta.url)
+
+export interface StaticValidators {
+  /** template.yaml against TEMPLATE_META_SCHEMA. */
+  templateMeta: ValidateFunction
+  /** A JSON Schema against the draft-07 meta-schema. */
+  jsonSchema: ValidateFunction
+}
+
+let statics: StaticValidators | undefined
+
+/** The build's static validators; compiled now when there is no build (run from source). */
+export function staticValidators(): StaticValidators {
+  if (!statics) {
+    try {
+      statics = require(fileURLToPath(STATIC_VALIDATORS)) as StaticValidators
+    } catch {
+      const ajv = createAjv()
+      statics = { templateMeta: ajv.compile(TEMPLATE_META_SCHEMA), jsonSchema: ajv.getSchema(JSON_SCHEMA_DRAFT7) as ValidateFunction }
+    }
+  }
+  return statics
+}
+
+/** One ajv for the options schemas of every template: schemas checked beforehand, defaults filled in. */
+let optionsAjv: import('ajv').default | undefined
+
+/**
+ * Compile a template's options schema (strict, filling in defaults). A schema
+ * for ajv's default draft is checked with the prebuilt meta-schema validator
+ * and compiled in one shared instance; one naming another draft or its own
+ * `$id` gets an instance of its own, as before.
+ */
+export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunction {
+  const draft = schema.$schema
+  if ((draft !== undefined && !/^https?:\/\/json-schema\.org\/draft-07\/schema#?$/.test(String(draft))) || schema.$id !== undefined) {
+    return createAjv({ useDefaults: true }).compile(schema)
+  }
+  optionsAjv ??= createAjv({ useDefaults: true, validateSchema: false })
+  const { jsonSchema } = staticValidators()
+  // the message ajv's own check gives
+  if (!jsonSchema(schema)) throw new Error(`schema is invalid: ${optionsAjv.errorsText(jsonSchema.errors)}`)
+  return optionsAjv.compile(schema)
 }
 
 /**

@@ -3,7 +3,7 @@ import path from 'node:path'
 import type { ValidateFunction } from 'ajv'
 import { globby } from 'globby'
 import { HomelabError } from '../errors.js'
-import { assertValid, createAjv } from '../config/schema-check.js'
+import { assertValid, compileJsonSchema, staticValidators } from '../config/schema-check.js'
 import { displayPath } from '../config/load-config.js'
 import { locate, readYamlData } from '../yaml-source.js'
 import type { YamlSource } from '../yaml-source.js'
@@ -72,17 +72,6 @@ export interface TemplateLibrary {
 export const PARTIALS_DIR = '_partials'
 const TEMPLATE_META = 'template.yaml'
 
-const metaSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    description: { type: 'string' },
-    namespace: { type: 'string', maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
-    singleton: { type: 'boolean' },
-    options: { type: 'object' },
-  },
-}
-let validateMeta: ValidateFunction | undefined
 
 /** List the template folders and read the shared partials. */
 export async function openTemplateLibrary(dir: string): Promise<TemplateLibrary> {
@@ -138,14 +127,13 @@ export async function loadTemplate(library: TemplateLibrary, name: string): Prom
 function parseMeta(text: string, file: string): { meta: TemplateMeta; metaSource: YamlSource } {
   const { source: metaSource, data: read } = readYamlData(text, file)
   const data = (read ?? {}) as Record<string, unknown>
-  validateMeta ??= createAjv().compile(metaSchema)
-  assertValid(validateMeta, data, metaSource)
+  assertValid(staticValidators().templateMeta, data, metaSource)
   return { meta: { singleton: false, ...(data as Partial<TemplateMeta>) } as TemplateMeta, metaSource }
 }
 
 function compileOptionsSchema(schema: Record<string, unknown>, source: YamlSource): ValidateFunction {
   try {
-    return createAjv({ useDefaults: true }).compile(schema)
+    return compileJsonSchema(schema)
   } catch (error) {
     throw new HomelabError(`the options schema is not a valid JSON Schema: ${(error as Error).message}`, {
       location: locate(source, ['options']),
