@@ -103,11 +103,13 @@ const INT_HEX = /^0x[0-9a-fA-F]+$/
 const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/
 const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/
-/** A plain scalar starting with one of these may be something other than a string. */
-const MAYBE_NOT_STRING = /^[-+.0-9~nNtTfF]/
+/** Whether a plain scalar starting with this character may be something other than a string: `-+.0-9~nNtTfF`. */
+function maybeNotString(c: number): boolean {
+  return c === DASH || c === 0x2b || c === 0x2e || (c >= 0x30 && c <= 0x39) || c === 0x7e || c === 0x6e || c === 0x4e || c === 0x74 || c === 0x54 || c === 0x66 || c === 0x46
+}
 
 function resolvePlain(text: string): unknown {
-  if (!MAYBE_NOT_STRING.test(text)) return text
+  if (text !== '' && !maybeNotString(text.charCodeAt(0))) return text
   if (NULL.test(text)) return null
   if (BOOL.test(text)) return text[0] === 't' || text[0] === 'T'
   if (INT_OCT.test(text)) return parseInt(text.slice(2), 8)
@@ -118,9 +120,15 @@ function resolvePlain(text: string): unknown {
   return text
 }
 
-/** Characters of a plain key: enough for Kubernetes field names, labels and annotations, and config keys. */
-const KEY_CHAR = /[A-Za-z0-9_./-]/
-const KEY_START = /[A-Za-z_]/
+/** A letter or `_`: what a plain key starts with here. */
+function isKeyStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f
+}
+
+/** Characters of a plain key, `[A-Za-z0-9_./-]`: enough for Kubernetes field names, labels and annotations, and config keys. */
+function isKeyChar(c: number): boolean {
+  return isKeyStart(c) || (c >= 0x2d && c <= 0x39) // - . / 0-9
+}
 /** Escapes of a double-quoted scalar read here (`\x`, `\u`, `\U`, `\N`, `\L`, `\P` and line folding go to the library). */
 const SIMPLE_ESCAPE = new Map([
   ['"', '"'],
@@ -309,9 +317,9 @@ class QuickReader {
     if (quoted) {
       ;({ value, end: colon } = this.quoted(pos))
     } else {
-      if (!KEY_START.test(text[pos] as string)) return undefined
+      if (!isKeyStart(first)) return undefined
       colon = pos + 1
-      while (colon < end && KEY_CHAR.test(text[colon] as string)) colon++
+      while (colon < end && isKeyChar(text.charCodeAt(colon))) colon++
       value = text.slice(pos, colon)
     }
     // not followed by `: `: a scalar, not a key

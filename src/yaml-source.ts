@@ -250,6 +250,7 @@ const YAML_UNSAFE_ALL = new RegExp(YAML_UNSAFE.source, 'g')
 
 /** `text` (the inside of a double-quoted scalar) with YAML_UNSAFE characters escaped. */
 export function escapeUnsafeForYaml(text: string): string {
+  if (!YAML_UNSAFE.test(text)) return text
   return text.replace(YAML_UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 

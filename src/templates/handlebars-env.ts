@@ -44,21 +44,28 @@ interface HelperOptions {
  * here, and give every helper error the position of its call.
  */
 function checkedHelper(name: string, helper: (...args: unknown[]) => unknown) {
+  const takesMissing = TAKES_MISSING.has(name)
+  // where the call is, for an error: worked out only then
+  const locationOf = (args: unknown[]) => {
+    const start = (args[args.length - 1] as HelperOptions)?.loc?.start
+    return { file: '', line: start?.line, col: start === undefined ? undefined : start.column + 1 }
+  }
   return (...args: unknown[]) => {
-    const options = args[args.length - 1] as HelperOptions
-    const start = options?.loc?.start
-    const location = { file: '', line: start?.line, col: start === undefined ? undefined : start.column + 1 }
-    const values = args.slice(0, -1)
-    if (!TAKES_MISSING.has(name) && values.some((value) => value === undefined)) {
-      throw new HomelabError(`${name} was given a value that is not defined`, {
-        location,
-        hint: 'check the spelling of the field; every option a template uses needs a default in template.yaml (or use default/required)',
-      })
+    if (!takesMissing) {
+      // the last argument is Handlebars' options object
+      for (let i = 0; i < args.length - 1; i++) {
+        if (args[i] === undefined) {
+          throw new HomelabError(`${name} was given a value that is not defined`, {
+            location: locationOf(args),
+            hint: 'check the spelling of the field; every option a template uses needs a default in template.yaml (or use default/required)',
+          })
+        }
+      }
     }
     try {
       return helper(...args)
     } catch (error) {
-      if (error instanceof HomelabError && !error.location) throw new HomelabError(error.message, { location, hint: error.hint })
+      if (error instanceof HomelabError && !error.location) throw new HomelabError(error.message, { location: locationOf(args), hint: error.hint })
       throw error
     }
   }

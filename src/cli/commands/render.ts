@@ -82,9 +82,9 @@ async function watchRender(options: RenderOptions): Promise<void> {
 }
 
 function printChanges(changes: PlanChanges): void {
-  for (const file of changes.added) info(`  + ${file}`)
-  for (const file of changes.changed) info(`  ~ ${file}`)
-  for (const file of changes.removed) info(`  - ${file}`)
+  // one write: thousands of lines one by one cost a system call each
+  const lines = [...changes.added.map((file) => `  + ${file}`), ...changes.changed.map((file) => `  ~ ${file}`), ...changes.removed.map((file) => `  - ${file}`)]
+  if (lines.length > 0) info(lines.join('\n'))
 }
 
 export function displayDir(dir: string): string {
