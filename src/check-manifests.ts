@@ -45,6 +45,7 @@ export function parseManifestFile(text: string, file: string, context: string): 
   if (text.includes('\t')) checkTabs(text, parsed.documents, file, context)
   if (/\\[xuU]/.test(text)) checkEscapedCharacters(parsed.documents, parsed.lineCounter, file, context)
   if (text.includes('<<') || LONG_LINE.test(text)) checkKeys(parsed.documents, parsed.lineCounter, file, context)
+  if (KEYLESS_ENTRY.test(text)) checkKeyless(parsed.documents, parsed.lineCounter, file, context)
   const objects: ManifestObject[] = []
   for (const doc of parsed.documents) {
     if (isEmptyDocument(doc)) continue
@@ -195,6 +196,29 @@ function checkKeys(documents: readonly Document[], lineCounter: LineCounter, fil
 function isEmptyDocument(doc: Document): boolean {
   const contents = doc.contents
   return contents === null || (isScalar(contents) && contents.value === null && contents.source === '')
+}
+
+/** A line whose entry starts with `:`: a mapping entry without a key, if it is not inside a scalar. */
+const KEYLESS_ENTRY = /^[ -]*:(?:[ ]|$)/m
+
+/**
+ * `: value` with no key: the yaml library reads the key as null, kubectl's Go
+ * reader rejects the file ("did not find expected key").
+ */
+function checkKeyless(documents: readonly Document[], lineCounter: LineCounter, file: string, context: string): void {
+  for (const doc of documents) {
+    visit(doc, {
+      Pair(_key, pair) {
+        const key = pair.key as unknown
+        if (key !== null && !(isScalar(key) && key.value === null && key.source === '')) return
+        const offset = isScalar(key) ? (key.range?.[0] ?? 0) : isScalar(pair.value) || isMap(pair.value) || isSeq(pair.value) ? (pair.value.range?.[0] ?? 0) : 0
+        throw new HomelabError(`a mapping entry without a key: kubectl and Flux reject the file (${context})`, {
+          location: { file, ...lineCounter.linePos(offset) },
+          hint: 'every `:` needs a key before it; check what the template line above renders to',
+        })
+      },
+    })
+  }
 }
 
 function describeNode(doc: Document): string {

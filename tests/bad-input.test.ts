@@ -101,6 +101,13 @@ const cases: Case[] = [
     says: /without kind/,
   },
   {
+    name: 'mapping entry without a key (the yaml library takes it, kubectl does not)',
+    config: minimalConfig(web()),
+    extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: b\n: c\n' },
+    at: 'templates/web/extra.yaml.hbs:7:1',
+    says: /a mapping entry without a key/,
+  },
+  {
     name: 'template syntax error',
     config: minimalConfig(web()),
     extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{#if app.id}}x\n' },
