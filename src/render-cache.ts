@@ -140,9 +140,11 @@ function partialsFingerprint(library: TemplateLibrary): string {
  * version of any of them may render other bytes or check differently.
  */
 async function codeFingerprint(): Promise<string> {
-  const own = ['render.js', 'check-manifests.js', 'flux-objects.js', 'yaml-source.js', 'templates/helpers.js', 'templates/handlebars-env.js']
+  // run from the bundle: the build's hash of it (bundle.ts); else the modules themselves
+  const bundled = await readFile(new URL('./code-fingerprint.txt', import.meta.url), 'utf8').catch(() => undefined)
+  const own = ['render.js', 'check-manifests.js', 'manifest-scan.js', 'flux-objects.js', 'yaml-source.js', 'yaml-quick.js', 'yaml-emit.js', 'templates/helpers.js', 'templates/handlebars-env.js']
   const here = (file: string) => new URL(`./${file.replace(/\.js$/, import.meta.url.endsWith('.ts') ? '.ts' : '.js')}`, import.meta.url)
-  const sources = await Promise.all(own.map((file) => readFile(here(file), 'utf8').catch(() => file)))
+  const sources = bundled !== undefined ? [bundled] : await Promise.all(own.map((file) => readFile(here(file), 'utf8').catch(() => file)))
   const { createRequire } = await import('node:module')
   const require = createRequire(import.meta.url)
   const versions = ['yaml', 'handlebars'].map((name) => {

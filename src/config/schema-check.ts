@@ -40,8 +40,8 @@ export const TEMPLATE_META_SCHEMA = {
 /** The JSON Schema meta-schema ajv checks schemas against by default. */
 export const JSON_SCHEMA_DRAFT7 = 'http://json-schema.org/draft-07/schema'
 
-/** Validators of schemas that never change, compiled at build time (precompile-schema.ts) into this file beside the module. */
-export const STATIC_VALIDATORS = new URL('./static-validators.cjs', import.meta.url)
+/** Validators of schemas that never change, compiled at build time (precompile-schema.ts) into dist/config/, found from there and from dist/bundle/ alike. */
+export const STATIC_VALIDATORS = new URL('../config/static-validators.cjs', import.meta.url)
 
 export interface StaticValidators {
   /** template.yaml against TEMPLATE_META_SCHEMA. */

@@ -1,0 +1,45 @@
+/**
+ * Build step (after tsc): bundle the CLI, with the libraries it always loads
+ * (yaml, handlebars, cac, globby), into a few files under dist/bundle/, which
+ * bin/homelab.js runs. Node then reads a handful of files at start-up instead
+ * of some 260, which takes about 100 ms off every command. Each command stays
+ * its own chunk, loaded when it runs. Libraries loaded only on demand, or
+ * found at run time, stay outside: ajv (schema checks), simple-git, execa,
+ * kubernetes-models.
+ *
+ * dist/bundle/code-fingerprint.txt records a hash of the bundle, which the
+ * render memo uses to forget renders made by other code.
+ */
+import { createHash } from 'node:crypto'
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** Where the bundle goes, beside dist/cli and dist/config: paths relative to a module (`../../schema`) work from either. */
+export const BUNDLE_DIR = new URL('./bundle/', import.meta.url)
+/** The bundle's fingerprint file (see render-cache.ts). */
+export const CODE_FINGERPRINT_FILE = 'code-fingerprint.txt'
+
+async function bundle(): Promise<void> {
+  const { build } = await import('esbuild')
+  const outdir = fileURLToPath(BUNDLE_DIR)
+  rmSync(outdir, { recursive: true, force: true })
+  await build({
+    entryPoints: [fileURLToPath(new URL('./cli/main.js', import.meta.url))],
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: ['ajv', 'ajv/*', 'simple-git', 'execa', 'kubernetes-models', 'kubernetes-models/*'],
+    // the CommonJS libraries inside call require() for Node's modules
+    banner: { js: "import { createRequire as __homelabCreateRequire } from 'node:module'; const require = __homelabCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  })
+  const hash = createHash('sha256')
+  for (const file of readdirSync(outdir).sort()) hash.update(file).update(readFileSync(path.join(outdir, file)))
+  writeFileSync(path.join(outdir, CODE_FINGERPRINT_FILE), `${hash.digest('hex')}\n`)
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await bundle()
