@@ -52,6 +52,8 @@ export interface SizeResult {
   check: Timing
   helmOutputDir: Timing
   render: Timing
+  /** A bare node loop writing the same files: what writing them costs on this disk at the least. */
+  floor: Timing
   noop: Timing
   noopRewritten: Rewritten
   change: Timing
@@ -170,11 +172,17 @@ function benchSize(apps: number, ctx: Context): SizeResult {
     }
   }
 
+  // the disk's floor: a bare node loop writing files of the same paths and sizes as render does (temp file, rename, 64 at once)
+  const floorList = path.join(dir, 'floor-files.json')
+  writeFileSync(floorList, JSON.stringify([...snapshotFiles(steady).keys()].map((file) => [file, statSync(path.join(steady, file)).size])))
+  const floorScript = path.join(dir, 'write-floor.mjs')
+  writeFileSync(floorScript, WRITE_FLOOR_SCRIPT)
+
   const noopRewritten: Rewritten = { summary: [], onDisk: [] }
   const changeRewritten: Rewritten = { summary: [], onDisk: [] }
   let before = new Map<string, string>()
   let variant = 0
-  log(`${apps} apps: ${ctx.options.warmup} warm-up + ${ctx.options.runs} timed rounds of 6 contenders`)
+  log(`${apps} apps: ${ctx.options.warmup} warm-up + ${ctx.options.runs} timed rounds of 7 contenders`)
   const times = alternate(
     [
       { name: 'helm template', command: () => helm(), expectExit: 0 },
@@ -195,6 +203,15 @@ function benchSize(apps: number, ctx: Context): SizeResult {
         expectExit: 0,
         after: (result) => {
           if (writtenCount(result) !== files) throw new Error(`render wrote ${writtenCount(result)} files, expected ${files}`)
+          removeFresh()
+        },
+      },
+      {
+        name: 'write floor',
+        command: () => ({ cmd: process.execPath, args: [floorScript, floorList, nextFresh()], cwd: dir, env: ctx.env }),
+        expectExit: 0,
+        after: () => {
+          if (snapshotFiles(fresh).size !== files) throw new Error(`the write floor wrote ${snapshotFiles(fresh).size} files, expected ${files}`)
           removeFresh()
         },
       },
@@ -247,6 +264,7 @@ function benchSize(apps: number, ctx: Context): SizeResult {
     check: timing('render --check'),
     helmOutputDir: timing('helm template --output-dir'),
     render: timing('render'),
+    floor: timing('write floor'),
     noop: timing('no-op re-render'),
     noopRewritten,
     change: timing('one-app change'),
@@ -254,6 +272,30 @@ function benchSize(apps: number, ctx: Context): SizeResult {
     memory: { render: toMB(memory.render), check: toMB(memory.check), helmTemplate: toMB(memory.helmTemplate) },
   }
 }
+
+/**
+ * The write floor: `node write-floor.mjs <list.json> <out>` writes files of the
+ * listed paths and sizes as render writes its output (folders first, then each
+ * file to a temp name and renamed, 64 at once), with no rendering at all.
+ */
+const WRITE_FLOOR_SCRIPT = `import { mkdirSync, readFileSync } from 'node:fs'
+import { rename, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+const [list, out] = process.argv.slice(2)
+const files = JSON.parse(readFileSync(list, 'utf8'))
+for (const folder of new Set(files.map(([file]) => path.dirname(path.join(out, file))))) mkdirSync(folder, { recursive: true })
+let next = 0
+const worker = async () => {
+  while (next < files.length) {
+    const [file, size] = files[next++]
+    const target = path.join(out, file)
+    const temp = target + '.tmp'
+    await writeFile(temp, Buffer.alloc(size, 120))
+    await rename(temp, target)
+  }
+}
+await Promise.all(Array.from({ length: 64 }, worker))
+`
 
 function machine(helm: string, env: NodeJS.ProcessEnv, loadBefore: number): Machine {
   const version = spawnSync(helm, ['version', '--template', '{{.Version}}'], { encoding: 'utf8', env })

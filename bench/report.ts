@@ -27,6 +27,7 @@ function resultRows(size: SizeResult): string[][] {
   return [
     [n, 'render --check, empty folder', formatMs(size.check.median), 'helm template > /dev/null', formatMs(size.helmTemplate.median), formatRatio(ratio(size.check.median, size.helmTemplate.median))],
     [n, `render, new folder (${size.files} files)`, formatMs(size.render.median), 'helm template --output-dir', formatMs(size.helmOutputDir.median), formatRatio(ratio(size.render.median, size.helmOutputDir.median))],
+    [n, `write floor: a bare node loop writing the same ${size.files} files`, formatMs(size.floor.median), 'render, new folder', formatMs(size.render.median), formatRatio(ratio(size.floor.median, size.render.median))],
     [n, `no-op re-render (files rewritten: ${rewrittenText(size.noopRewritten)})`, formatMs(size.noop.median), 'render, new folder', formatMs(size.render.median), formatRatio(ratio(size.noop.median, size.render.median))],
     [n, `one-app change (files rewritten: ${rewrittenText(size.changeRewritten)})`, formatMs(size.change.median), 'render, new folder', formatMs(size.render.median), formatRatio(ratio(size.change.median, size.render.median))],
     [n, 'peak memory: render / render --check', `${formatMB(size.memory.render)} / ${formatMB(size.memory.check)}`, 'helm template', formatMB(size.memory.helmTemplate), ''],

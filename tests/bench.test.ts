@@ -74,7 +74,7 @@ test('a small run of the benchmark produces every row with finite numbers', asyn
   const size = result.sizes[0]!
   assert.is(size.apps, 5)
   assert.ok(size.files >= objectFileCount(benchApps(5)) + 5, `files: ${size.files}`)
-  for (const key of ['helmTemplate', 'check', 'helmOutputDir', 'render', 'noop', 'change'] as const) finite(size[key], key)
+  for (const key of ['helmTemplate', 'check', 'helmOutputDir', 'render', 'floor', 'noop', 'change'] as const) finite(size[key], key)
   finite(result.version.homelab, 'homelab --version')
   finite(result.version.node, 'node -e 0')
   // the summary line and the file system agree on what a re-render wrote
@@ -84,7 +84,7 @@ test('a small run of the benchmark produces every row with finite numbers', asyn
   for (const mb of [size.memory.render, size.memory.check]) assert.ok(mb !== undefined && Number.isFinite(mb) && mb > 0, `memory ${mb}`)
 
   const report = formatReport(result)
-  for (const row of ['render --check, empty folder', 'render, new folder', 'no-op re-render', 'one-app change', 'peak memory', 'homelab --version', 'target (issue 6)']) {
+  for (const row of ['render --check, empty folder', 'render, new folder', 'write floor', 'no-op re-render', 'one-app change', 'peak memory', 'homelab --version', 'target (issue 6)']) {
     assert.ok(report.includes(row), `report lacks "${row}"`)
   }
   assert.not.match(report, /NaN|Infinity|undefined/)
