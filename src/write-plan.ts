@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import type { Dirent } from 'node:fs'
 import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -10,8 +10,8 @@ import type { FileContent, Plan } from './render.js'
 export interface Scope {
   /** App ids whose folders are in scope; undefined: every folder under apps/. */
   only?: ReadonlySet<string>
-  /** Plan files whose content was just read back from this folder: known to be unchanged, not read again. */
-  readBack?: ReadonlySet<string>
+  /** Files not in the plan that already hold what it would write (see RenderedHomelab.kept): kept as they are, never removed. */
+  kept?: ReadonlySet<string>
 }
 
 export interface PlanChanges {
@@ -44,8 +44,9 @@ async function scanOutput(outDir: string): Promise<{ files: string[]; folders: s
   const root = path.join(outDir, APPS)
   let entries: Dirent[]
   try {
-    // the entries' types come with the listing: no stat per file
-    entries = await readdir(root, { recursive: true, withFileTypes: true })
+    // the entries' types come with the listing: no stat per file. Synchronous: Node's recursive
+    // listing is a chain of one async call per folder, mostly waiting
+    entries = readdirSync(root, { recursive: true, withFileTypes: true })
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { files: [], folders: [] }
     throw error
@@ -53,8 +54,10 @@ async function scanOutput(outDir: string): Promise<{ files: string[]; folders: s
   const files: string[] = []
   const folders: string[] = []
   for (const entry of entries) {
-    const relative = path.relative(root, path.join(entry.parentPath ?? entry.path, entry.name))
-    ;(entry.isDirectory() ? folders : files).push(`${APPS}/${relative.split(path.sep).join('/')}`)
+    const parent = entry.parentPath ?? entry.path
+    // parent is root or a folder inside it
+    const inside = parent.length > root.length ? `${parent.slice(root.length + 1)}${path.sep}${entry.name}` : entry.name
+    ;(entry.isDirectory() ? folders : files).push(`${APPS}/${path.sep === '/' ? inside : inside.split(path.sep).join('/')}`)
   }
   return { files: files.sort(compare), folders }
 }
@@ -96,20 +99,19 @@ async function compareScanned(outDir: string, plan: Plan, scope: Scope): Promise
   const changed: string[] = []
   let unchanged = 0
   const planned = [...plan.keys()].filter((file) => inScope(file, scope)).sort(compare)
-  await mapConcurrent(planned, async (file) => {
+  // one by one, synchronously: small reads, and nothing else to do meanwhile (see readIfExists)
+  for (const file of planned) {
     if (!existingSet.has(file)) {
       added.push(file)
-      return
-    }
-    if (scope.readBack?.has(file)) {
-      unchanged++
-      return
+      continue
     }
     const current = readIfExists(path.join(outDir, file))
     if (current && current.equals(toBuffer(plan.get(file) as FileContent))) unchanged++
     else changed.push(file)
-  })
-  const removed = existing.filter((file) => !plan.has(file))
+  }
+  const kept = scope.kept ?? new Set<string>()
+  for (const file of kept) if (existingSet.has(file) && inScope(file, scope)) unchanged++
+  const removed = existing.filter((file) => !plan.has(file) && !kept.has(file))
   return { changes: { added: added.sort(compare), changed: changed.sort(compare), removed, unchanged }, emptyFolders }
 }
 
