@@ -26,14 +26,18 @@ export interface RenderedHomelab {
   plan: Plan
   /** The render memo of the output folder, when one was asked for: save it once the output is written. */
   cache?: RenderCache
-  /** Plan files read back from the output folder instead of rendered (unchanged there by construction). */
-  readBack: Set<string>
+  /**
+   * Files of the output folder (paths like the plan's) that already hold what
+   * a render would write, known from the render memo: not rendered, not in
+   * the plan, kept as they are.
+   */
+  kept: Set<string>
 }
 
 export interface RenderHomelabOptions {
   /** Render only these app ids (the Flux folders are always generated). */
   only?: readonly string[]
-  /** The output folder the plan is for: apps whose inputs did not change since they were rendered there are read back, not rendered. */
+  /** The output folder the plan is for: apps whose inputs did not change since they were rendered there are kept, not rendered. */
   outDir?: string
 }
 
@@ -59,7 +63,7 @@ export async function renderHomelab(configPath: string, options: RenderHomelabOp
   const targets = only ? config.apps.filter((app) => only.has(app.id)) : config.apps
   const cache = options.outDir === undefined ? undefined : await RenderCache.open(options.outDir, config, library)
   const keys = new Map<string, string>()
-  const reused = new Map<string, Map<string, Buffer>>()
+  const reused = new Map<string, string[]>()
   if (cache) {
     for (const app of targets) {
       const key = cache.key(app, library.templates.get(app.template) as Template)
@@ -70,7 +74,7 @@ export async function renderHomelab(configPath: string, options: RenderHomelabOp
   }
   const rendered = render(config, library, { only: new Set(targets.filter((app) => !reused.has(app.id)).map((app) => app.id)) })
 
-  // one folder's files together, apps in config order, then the Flux folders: the same plan with or without the memo
+  // one folder's files together, apps in config order, then the Flux folders
   const byFolder = new Map<string, Array<[string, FileContent]>>()
   for (const [file, content] of rendered) {
     const folder = file.split('/', 2)[1] as string
@@ -79,13 +83,17 @@ export async function renderHomelab(configPath: string, options: RenderHomelabOp
     files.push([file.slice(`apps/${folder}/`.length), content])
   }
   const plan: Plan = new Map()
-  const readBack = new Set<string>()
+  const kept = new Set<string>()
   for (const app of targets) {
-    const files = reused.get(app.id) ?? byFolder.get(app.id) ?? []
+    const same = reused.get(app.id)
+    if (same) {
+      for (const file of same) kept.add(`apps/${app.id}/${file}`)
+      continue
+    }
+    const files = byFolder.get(app.id) ?? []
     for (const [file, content] of files) plan.set(`apps/${app.id}/${file}`, content)
-    if (reused.has(app.id)) for (const [file] of files) readBack.add(`apps/${app.id}/${file}`)
-    if (cache && !reused.has(app.id)) cache.record(app, keys.get(app.id) as string, [...files])
+    if (cache) cache.record(app, keys.get(app.id) as string, files)
   }
   for (const folder of ['flux', 'flux-bootstrap']) for (const [file, content] of byFolder.get(folder) ?? []) plan.set(`apps/${folder}/${file}`, content)
-  return { config, library, plan, cache, readBack }
+  return { config, library, plan, cache, kept }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { lstatSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
@@ -15,8 +16,14 @@ import type { Template, TemplateLibrary } from './templates/load-templates.js'
  * values, cluster and flux settings, and homelab's own rendering code) and the
  * hashes of the files that render produced and checked. When the key is the
  * same and the output folder still holds exactly those bytes, rendering again
- * would give those bytes: they are read back instead. Anything else (a
+ * would give those bytes: the files are kept as they are. Anything else (a
  * changed input, a file edited by hand, a missing file) renders as usual.
+ *
+ * Whether a file still holds its bytes is known from its status when that is
+ * the one recorded (size, inode, modification and change times, as git's index
+ * does), else by reading and hashing it. A status is recorded only once it is
+ * at least STAT_SETTLE_MS old, so that a file changed again within the clock's
+ * resolution is never mistaken for the one written ("racily clean").
  *
  * The memo lives in the user's cache folder (HOMELAB_CACHE_DIR, else
  * $XDG_CACHE_HOME/homelab, else ~/.cache/homelab), one file per output folder,
@@ -56,18 +63,26 @@ export class RenderCache {
     return sha256(JSON.stringify([this.base, templateFingerprint(template), app.id, app.template, app.namespace, app.options]))
   }
 
-  /** The app's files read back from the output folder, when they are exactly what its last render produced. */
-  reuse(app: ResolvedApp, key: string): Map<string, Buffer> | undefined {
+  /**
+   * The app's files (paths inside its folder) when the output folder holds
+   * exactly what its last render produced: they can stay as they are.
+   */
+  reuse(app: ResolvedApp, key: string): string[] | undefined {
     const entry = this.entries.get(app.id)
     if (!entry || entry.key !== key) return undefined
-    const files = new Map<string, Buffer>()
-    for (const [file, hash] of entry.files) {
-      const content = readIfExists(path.join(this.outDir, 'apps', app.id, file))
-      if (!content || sha256(content) !== hash) return undefined
-      files.set(file, content)
+    const files: CacheEntry['files'] = []
+    for (const [file, hash, recorded] of entry.files) {
+      const full = path.join(this.outDir, 'apps', app.id, file)
+      const status = fileStatus(full)
+      if (status === undefined) return undefined
+      if (recorded === undefined || status.key !== recorded) {
+        const content = readIfExists(full)
+        if (!content || sha256(content) !== hash) return undefined
+      }
+      files.push([file, hash, settled(status) ? status.key : undefined])
     }
-    this.fresh.set(app.id, entry)
-    return files
+    this.fresh.set(app.id, { key, files })
+    return files.map(([file]) => file)
   }
 
   /** Remember what an app rendered to (paths inside its folder → content; all checks passed). */
@@ -75,8 +90,21 @@ export class RenderCache {
     this.fresh.set(app.id, { key, files: files.map(([file, content]) => [file, sha256(content)]) })
   }
 
-  /** Store the memo (atomically). Apps not seen in this render are forgotten, unless only some apps were rendered. */
-  async save(options: { partial?: boolean } = {}): Promise<void> {
+  /**
+   * Store the memo (atomically). Apps not seen in this render are forgotten,
+   * unless only some apps were rendered. `written`: the recorded apps' files
+   * are now in the output folder as recorded, so their status can be kept.
+   */
+  async save(options: { partial?: boolean; written?: boolean } = {}): Promise<void> {
+    if (options.written) {
+      for (const [id, entry] of this.fresh) {
+        for (const item of entry.files) {
+          if (item[2] !== undefined) continue
+          const status = fileStatus(path.join(this.outDir, 'apps', id, item[0]))
+          if (status && settled(status)) item[2] = status.key
+        }
+      }
+    }
     const apps = Object.fromEntries(options.partial ? [...this.entries, ...this.fresh] : this.fresh)
     const stored: StoredCache = { format: FORMAT, outDir: this.outDir, apps }
     try {
@@ -92,8 +120,8 @@ export class RenderCache {
 
 interface CacheEntry {
   key: string
-  /** Path inside the app's folder → sha256 of its bytes. */
-  files: Array<[string, string]>
+  /** Path inside the app's folder, sha256 of its bytes, and the file's status (FileStatus.key) once settled. */
+  files: Array<[string, string, string?]>
 }
 
 interface StoredCache {
@@ -102,7 +130,27 @@ interface StoredCache {
   apps: Record<string, CacheEntry>
 }
 
-const FORMAT = 1
+const FORMAT = 2
+
+/** How old a file's last change must be before its status stands for its content (well above any file system's clock resolution). */
+const STAT_SETTLE_MS = 2000
+
+interface FileStatus {
+  /** size, inode, modification and change time (ns): changes whenever the content can have. */
+  key: string
+  changedMs: number
+}
+
+/** A regular file's status; undefined when it is missing or not a file. */
+function fileStatus(file: string): FileStatus | undefined {
+  const stat = lstatSync(file, { bigint: true, throwIfNoEntry: false })
+  if (!stat?.isFile()) return undefined
+  return { key: `${stat.size}:${stat.ino}:${stat.mtimeNs}:${stat.ctimeNs}`, changedMs: Number(stat.ctimeNs / 1_000_000n) }
+}
+
+function settled(status: FileStatus): boolean {
+  return status.changedMs < Date.now() - STAT_SETTLE_MS
+}
 
 function cacheDir(): string {
   if (process.env.HOMELAB_CACHE_DIR) return path.resolve(process.env.HOMELAB_CACHE_DIR)

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { copyExample, readTree, removeDir, runCli, tempDir } from './helpers/cli.ts'
 
 /**
- * The render memo: a re-render reads back the apps whose inputs did not
- * change, and must still give exactly the bytes of a fresh render.
+ * The render memo: a re-render keeps the apps whose inputs did not change,
+ * and must still give exactly the bytes of a fresh render.
  */
 const Memo = suite('render memo')
 
@@ -84,6 +84,37 @@ Memo('a file edited by hand, a changed template, a changed partial: all rendered
     const labels = path.join(dir, 'templates', '_partials', 'labels.hbs')
     writeFileSync(labels, readFileSync(labels, 'utf8') + 'example.com/extra: "1"\n')
     assert.ok(written((await render(dir, cache)).stdout) > 5)
+    assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
+  } finally {
+    removeDir(dir)
+    removeDir(cache)
+  }
+})
+
+Memo('settled files are known by their status; a same-size edit with the old mtime restored is still caught', async () => {
+  const dir = copyExample()
+  const cache = tempDir()
+  try {
+    await render(dir, cache)
+    const memoFile = path.join(cache, readdirSync(cache)[0] as string)
+    const statuses = () => {
+      const memo = JSON.parse(readFileSync(memoFile, 'utf8')) as { apps: Record<string, { files: Array<[string, string, string?]> }> }
+      return Object.values(memo.apps).flatMap((entry) => entry.files.map((file) => file[2]))
+    }
+    // just written: too fresh to stand for its content
+    assert.ok(statuses().every((status) => status === undefined), 'no status recorded for files changed moments ago')
+    await new Promise((resolve) => setTimeout(resolve, 2200))
+    assert.is(written((await render(dir, cache)).stdout), 0)
+    assert.ok(statuses().every((status) => typeof status === 'string'), 'every file settled: its status recorded')
+
+    // same size, same mtime: only the change time (and the content) differ
+    const service = path.join(dir, 'out', 'apps', 'whoami', 'service.yaml')
+    const before = statSync(service)
+    const text = readFileSync(service, 'utf8')
+    writeFileSync(service, text.replace('kind: Service', 'kind: Servicf'))
+    utimesSync(service, before.atime, before.mtime)
+    assert.is(statSync(service).size, before.size)
+    assert.is(written((await render(dir, cache)).stdout), 1)
     assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
   } finally {
     removeDir(dir)

@@ -27,8 +27,8 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   const started = performance.now()
   const only = parseIdList(options.only)
   const outDir = path.resolve(String(options.out))
-  const { config, plan, cache, readBack } = await renderHomelab(String(options.config), { only, outDir })
-  const scope = { only: only ? new Set(only) : undefined, readBack }
+  const { config, plan, cache, kept } = await renderHomelab(String(options.config), { only, outDir })
+  const scope = { only: only ? new Set(only) : undefined, kept }
   const shownOut = displayDir(outDir)
   const appCount = only ? only.length : config.apps.length
 
@@ -47,7 +47,7 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   }
 
   const changes = await writePlan(outDir, plan, scope)
-  await cache?.save({ partial: only !== undefined })
+  await cache?.save({ partial: only !== undefined, written: true })
   const written = changes.added.length + changes.changed.length
   info(
     `${green('✔')} rendered ${plural(appCount, 'app')} into ${shownOut}: ${written} written, ${changes.removed.length} removed, ` +
