@@ -3,9 +3,9 @@
  * (yaml, handlebars, cac, globby), into a few files under dist/bundle/, which
  * bin/homelab.js runs. Node then reads a handful of files at start-up instead
  * of some 260, which takes about 100 ms off every command. Each command stays
- * its own chunk, loaded when it runs. Libraries loaded only on demand, or
- * found at run time, stay outside: ajv (schema checks), simple-git, execa,
- * kubernetes-models.
+ * its own chunk, loaded when it runs, as does ajv (loaded when a schema is
+ * compiled). Libraries found at run time or used by a few commands stay
+ * outside: simple-git, execa, kubernetes-models.
  *
  * dist/bundle/code-fingerprint.txt records a hash of the bundle, which the
  * render memo uses to forget renders made by other code.
@@ -32,7 +32,7 @@ async function bundle(): Promise<void> {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    external: ['ajv', 'ajv/*', 'simple-git', 'execa', 'kubernetes-models', 'kubernetes-models/*'],
+    external: ['simple-git', 'execa', 'kubernetes-models', 'kubernetes-models/*'],
     // the CommonJS libraries inside call require() for Node's modules
     banner: { js: "import { createRequire as __homelabCreateRequire } from 'node:module'; const require = __homelabCreateRequire(import.meta.url);" },
     logLevel: 'warning',

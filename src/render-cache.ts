@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { lstatSync } from 'node:fs'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { lstatSync, readFileSync } from 'node:fs'
+import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import type { ResolvedApp, ResolvedConfig } from './config/types.js'
@@ -49,7 +49,8 @@ export class RenderCache {
     const file = path.join(cacheDir(), `${sha256(absolute).slice(0, 24)}.json`)
     let entries: Record<string, CacheEntry> = {}
     try {
-      const stored = JSON.parse(await readFile(file, 'utf8')) as StoredCache
+      // synchronous, as every small read of a render (see readIfExists)
+      const stored = JSON.parse(readFileSync(file, 'utf8')) as StoredCache
       if (stored.format === FORMAT && stored.outDir === absolute) entries = stored.apps
     } catch {
       // no memo yet, or an unreadable one: start empty
@@ -189,10 +190,17 @@ function partialsFingerprint(library: TemplateLibrary): string {
  */
 async function codeFingerprint(): Promise<string> {
   // run from the bundle: the build's hash of it (bundle.ts); else the modules themselves
-  const bundled = await readFile(new URL('./code-fingerprint.txt', import.meta.url), 'utf8').catch(() => undefined)
+  const read = (url: URL) => {
+    try {
+      return readFileSync(url, 'utf8')
+    } catch {
+      return undefined
+    }
+  }
+  const bundled = read(new URL('./code-fingerprint.txt', import.meta.url))
   const own = ['render.js', 'check-manifests.js', 'manifest-scan.js', 'flux-objects.js', 'yaml-source.js', 'yaml-quick.js', 'yaml-emit.js', 'templates/helpers.js', 'templates/handlebars-env.js']
   const here = (file: string) => new URL(`./${file.replace(/\.js$/, import.meta.url.endsWith('.ts') ? '.ts' : '.js')}`, import.meta.url)
-  const sources = bundled !== undefined ? [bundled] : await Promise.all(own.map((file) => readFile(here(file), 'utf8').catch(() => file)))
+  const sources = bundled !== undefined ? [bundled] : own.map((file) => read(here(file)) ?? file)
   const { createRequire } = await import('node:module')
   const require = createRequire(import.meta.url)
   const versions = ['yaml', 'handlebars'].map((name) => {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -27,7 +27,7 @@ let validateConfig: ValidateFunction | undefined
 /** The config validator: the one compiled at build time when it matches the schema, else compiled now. */
 async function configValidator(): Promise<ValidateFunction> {
   if (!validateConfig) {
-    const schemaText = await readFile(CONFIG_SCHEMA_PATH, 'utf8')
+    const schemaText = readFileSync(CONFIG_SCHEMA_PATH, 'utf8')
     const { PRECOMPILED_VALIDATOR, schemaHash } = await import('./precompile-schema.js')
     try {
       const precompiled = createRequire(import.meta.url)(fileURLToPath(PRECOMPILED_VALIDATOR)) as ValidateFunction & { schemaHash?: string }
@@ -35,7 +35,7 @@ async function configValidator(): Promise<ValidateFunction> {
     } catch {
       // not built (run from source): compile below
     }
-    validateConfig ??= createAjv().compile(JSON.parse(schemaText) as object)
+    validateConfig ??= (await createAjv()).compile(JSON.parse(schemaText) as object)
   }
   return validateConfig
 }
@@ -68,7 +68,8 @@ export async function loadConfig(configPath: string): Promise<LoadedConfig> {
   const file = displayPath(absolute)
   let text: string
   try {
-    text = await readFile(absolute, 'utf8')
+    // synchronous: one small file, and nothing else to do meanwhile
+    text = readFileSync(absolute, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     throw new HomelabError(code === 'ENOENT' ? 'config file not found' : `cannot read the config: ${(error as Error).message}`, {

@@ -21,8 +21,8 @@ export function schemaHash(text: string): string {
 }
 
 /** The validators of schemas that never change: template.yaml's, and the JSON Schema meta-schema options schemas are checked against. */
-function precompileStatic(): void {
-  const ajv = createAjv({ code: { source: true } })
+async function precompileStatic(): Promise<void> {
+  const ajv = await createAjv({ code: { source: true } })
   ajv.addSchema(TEMPLATE_META_SCHEMA as object, 'templateMeta')
   writeFileSync(STATIC_VALIDATORS, standaloneCode(ajv, { templateMeta: 'templateMeta', jsonSchema: JSON_SCHEMA_DRAFT7 }))
 }
@@ -32,15 +32,15 @@ function standaloneCode(ajv: unknown, refs: unknown): string {
   return (require('ajv/dist/standalone') as { default: (ajv: unknown, refs: unknown) => string }).default(ajv, refs)
 }
 
-function precompile(): void {
+async function precompile(): Promise<void> {
   const schemaText = readFileSync(new URL('../../schema/homelab.config.schema.json', import.meta.url), 'utf8')
-  const ajv = createAjv({ code: { source: true } })
+  const ajv = await createAjv({ code: { source: true } })
   const validate = ajv.compile(JSON.parse(schemaText) as object)
   const code = standaloneCode(ajv, validate)
   writeFileSync(PRECOMPILED_VALIDATOR, `${code}\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(schemaText))};\n`)
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  precompile()
-  precompileStatic()
+  await precompile()
+  await precompileStatic()
 }

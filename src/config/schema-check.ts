@@ -11,9 +11,10 @@ const require = createRequire(import.meta.url)
 type AjvClass = typeof import('ajv').default
 let AjvConstructor: AjvClass | undefined
 
-/** A fresh ajv instance (strict; defaults filled in on request). Loaded lazily: ajv is heavy. */
-export function createAjv(options: { useDefaults?: boolean; code?: { source: boolean }; validateSchema?: boolean } = {}): import('ajv').default {
-  AjvConstructor ??= (require('ajv') as { default: AjvClass }).default
+/** A fresh ajv instance (strict; defaults filled in on request). Loaded on first use (a chunk of its own in the bundle): ajv is heavy. */
+export async function createAjv(options: { useDefaults?: boolean; code?: { source: boolean }; validateSchema?: boolean } = {}): Promise<import('ajv').default> {
+  // ajv is CommonJS (module.exports is the class): the ESM view's default is the class
+  AjvConstructor ??= ((await import('ajv')) as unknown as { default: AjvClass }).default
   return new AjvConstructor({
     strict: true,
     strictTypes: false,
@@ -53,12 +54,12 @@ export interface StaticValidators {
 let statics: StaticValidators | undefined
 
 /** The build's static validators; compiled now when there is no build (run from source). */
-export function staticValidators(): StaticValidators {
+export async function staticValidators(): Promise<StaticValidators> {
   if (!statics) {
     try {
       statics = require(fileURLToPath(STATIC_VALIDATORS)) as StaticValidators
     } catch {
-      const ajv = createAjv()
+      const ajv = await createAjv()
       statics = { templateMeta: ajv.compile(TEMPLATE_META_SCHEMA), jsonSchema: ajv.getSchema(JSON_SCHEMA_DRAFT7) as ValidateFunction }
     }
   }
@@ -74,13 +75,13 @@ let optionsAjv: import('ajv').default | undefined
  * and compiled in one shared instance; one naming another draft or its own
  * `$id` gets an instance of its own, as before.
  */
-export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunction {
+export async function compileJsonSchema(schema: Record<string, unknown>): Promise<ValidateFunction> {
   const draft = schema.$schema
   if ((draft !== undefined && !/^https?:\/\/json-schema\.org\/draft-07\/schema#?$/.test(String(draft))) || schema.$id !== undefined) {
-    return createAjv({ useDefaults: true }).compile(schema)
+    return (await createAjv({ useDefaults: true })).compile(schema)
   }
-  optionsAjv ??= createAjv({ useDefaults: true, validateSchema: false })
-  const { jsonSchema } = staticValidators()
+  optionsAjv ??= await createAjv({ useDefaults: true, validateSchema: false })
+  const { jsonSchema } = await staticValidators()
   // the message ajv's own check gives
   if (!jsonSchema(schema)) throw new Error(`schema is invalid: ${optionsAjv.errorsText(jsonSchema.errors)}`)
   return optionsAjv.compile(schema)

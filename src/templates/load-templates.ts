@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { ValidateFunction } from 'ajv'
-import { globby } from 'globby'
+import { globbySync } from 'globby'
 import { HomelabError } from '../errors.js'
 import { assertValid, compileJsonSchema, staticValidators } from '../config/schema-check.js'
 import { displayPath } from '../config/load-config.js'
@@ -75,16 +75,20 @@ const TEMPLATE_META = 'template.yaml'
 
 /** List the template folders and read the shared partials. */
 export async function openTemplateLibrary(dir: string): Promise<TemplateLibrary> {
-  const entries = await globby('*', { cwd: dir, onlyDirectories: true, deep: 1 }).catch(() => [] as string[])
+  // synchronous listing and reading: a few small files, nothing else to do meanwhile
+  let entries: string[] = []
+  try {
+    entries = globbySync('*', { cwd: dir, onlyDirectories: true, deep: 1 })
+  } catch {
+    // no templates folder: no templates (the config's check names the missing ones)
+  }
   const names = entries.filter((name) => name !== PARTIALS_DIR && !name.startsWith('.')).sort()
-  const partialFiles = (await globby(`${PARTIALS_DIR}/*.hbs`, { cwd: dir })).sort()
-  const partials = await Promise.all(
-    partialFiles.map(async (relative) => ({
-      name: path.basename(relative, '.hbs'),
-      file: displayPath(path.join(dir, relative)),
-      source: await readFile(path.join(dir, relative), 'utf8'),
-    })),
-  )
+  const partialFiles = globbySync(`${PARTIALS_DIR}/*.hbs`, { cwd: dir }).sort()
+  const partials = partialFiles.map((relative) => ({
+    name: path.basename(relative, '.hbs'),
+    file: displayPath(path.join(dir, relative)),
+    source: readFileSync(path.join(dir, relative), 'utf8'),
+  }))
   return { dir, names, partials, templates: new Map() }
 }
 
@@ -93,19 +97,19 @@ export async function loadTemplate(library: TemplateLibrary, name: string): Prom
   const cached = library.templates.get(name)
   if (cached) return cached
   const absoluteDir = path.join(library.dir, name)
-  const relPaths = (await globby('**/*', { cwd: absoluteDir, onlyFiles: true, dot: false })).sort()
-  const contents = await Promise.all(relPaths.map((relPath) => readFile(path.join(absoluteDir, relPath))))
+  const relPaths = globbySync('**/*', { cwd: absoluteDir, onlyFiles: true, dot: false }).sort()
+  const contents = relPaths.map((relPath) => readFileSync(path.join(absoluteDir, relPath)))
 
   let meta: TemplateMeta = { singleton: false }
   let metaSource: YamlSource | undefined
   const files: TemplateFile[] = []
   let ownKustomization = false
-  relPaths.forEach((relPath, i) => {
+  for (const [i, relPath] of relPaths.entries()) {
     const content = contents[i] as Buffer
     const file = displayPath(path.join(absoluteDir, relPath))
     if (relPath === TEMPLATE_META) {
-      ;({ meta, metaSource } = parseMeta(content.toString('utf8'), file))
-      return
+      ;({ meta, metaSource } = await parseMeta(content.toString('utf8'), file))
+      continue
     }
     const isHbs = relPath.endsWith('.hbs')
     const outputPath = isHbs ? relPath.slice(0, -'.hbs'.length) : relPath
@@ -116,24 +120,24 @@ export async function loadTemplate(library: TemplateLibrary, name: string): Prom
     const listed = isYaml && !isKustomization
     const kind: TemplateFileKind = isHbs ? (listed ? 'rendered-resource' : 'rendered-file') : listed ? 'resource' : 'file'
     files.push({ relPath, outputPath, kind, file, content })
-  })
+  }
 
   const template: Template = { name, dir: displayPath(absoluteDir), meta, metaSource, files, ownKustomization }
-  if (meta.options && metaSource) template.validateOptions = compileOptionsSchema(meta.options, metaSource)
+  if (meta.options && metaSource) template.validateOptions = await compileOptionsSchema(meta.options, metaSource)
   library.templates.set(name, template)
   return template
 }
 
-function parseMeta(text: string, file: string): { meta: TemplateMeta; metaSource: YamlSource } {
+async function parseMeta(text: string, file: string): Promise<{ meta: TemplateMeta; metaSource: YamlSource }> {
   const { source: metaSource, data: read } = readYamlData(text, file)
   const data = (read ?? {}) as Record<string, unknown>
-  assertValid(staticValidators().templateMeta, data, metaSource)
+  assertValid((await staticValidators()).templateMeta, data, metaSource)
   return { meta: { singleton: false, ...(data as Partial<TemplateMeta>) } as TemplateMeta, metaSource }
 }
 
-function compileOptionsSchema(schema: Record<string, unknown>, source: YamlSource): ValidateFunction {
+async function compileOptionsSchema(schema: Record<string, unknown>, source: YamlSource): Promise<ValidateFunction> {
   try {
-    return compileJsonSchema(schema)
+    return await compileJsonSchema(schema)
   } catch (error) {
     throw new HomelabError(`the options schema is not a valid JSON Schema: ${(error as Error).message}`, {
       location: locate(source, ['options']),
