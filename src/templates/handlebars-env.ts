@@ -75,9 +75,11 @@ function checkedHelper(name: string, helper: (...args: unknown[]) => unknown) {
 export function compileTemplate(env: typeof Handlebars, source: string, file: string): CompiledTemplate {
   let compiled: HandlebarsTemplateDelegate
   try {
-    // precompile-time checks (syntax, unknown helpers) happen now, not at the first render
-    env.precompile(source, compileOptions)
-    compiled = env.compile(source, compileOptions)
+    // compiled now, so that its checks (syntax, unknown helpers) fail here, not at the first render; and once:
+    // compile() would compile the source again at its first call
+    // precompile's typing says a spec object; it returns the spec's JavaScript source
+    const spec = env.precompile(source, compileOptions) as unknown as string
+    compiled = env.template(new Function(`return ${spec}`)() as ReturnType<typeof env.precompile>)
   } catch (error) {
     throw templateError(error, file)
   }
