@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync, readdirSync } from 'node:fs'
 import type { Dirent } from 'node:fs'
-import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { compare } from './flux-objects.js'
 import type { FileContent, Plan } from './render.js'
@@ -88,7 +88,7 @@ export async function comparePlan(outDir: string, plan: Plan, scope: Scope = {})
  * comparePlan, and whether `apps/` holds a folder without any file: what a
  * write killed between removing files and removing their folders leaves.
  */
-async function compareScanned(outDir: string, plan: Plan, scope: Scope): Promise<{ changes: PlanChanges; emptyFolders: boolean }> {
+async function compareScanned(outDir: string, plan: Plan, scope: Scope): Promise<{ changes: PlanChanges; emptyFolders: boolean; folders: Set<string> }> {
   const scanned = await scanOutput(outDir)
   const holding = new Set<string>()
   for (const file of scanned.files) for (let dir = path.posix.dirname(file); dir !== '.' && !holding.has(dir); dir = path.posix.dirname(dir)) holding.add(dir)
@@ -112,7 +112,7 @@ async function compareScanned(outDir: string, plan: Plan, scope: Scope): Promise
   const kept = scope.kept ?? new Set<string>()
   for (const file of kept) if (existingSet.has(file) && inScope(file, scope)) unchanged++
   const removed = existing.filter((file) => !plan.has(file) && !kept.has(file))
-  return { changes: { added: added.sort(compare), changed: changed.sort(compare), removed, unchanged }, emptyFolders }
+  return { changes: { added: added.sort(compare), changed: changed.sort(compare), removed, unchanged }, emptyFolders, folders: new Set(scanned.folders) }
 }
 
 /**
@@ -122,23 +122,25 @@ async function compareScanned(outDir: string, plan: Plan, scope: Scope): Promise
  * `<out>/apps/` is touched.
  */
 export async function writePlan(outDir: string, plan: Plan, scope: Scope = {}): Promise<PlanChanges> {
-  const { changes, emptyFolders } = await compareScanned(outDir, plan, scope)
+  const { changes, emptyFolders, folders: existing } = await compareScanned(outDir, plan, scope)
   const toWrite = [...changes.added, ...changes.changed]
   // removals first: a file the plan drops may stand where a planned folder goes
   await mapConcurrent(changes.removed, (file) => rm(path.join(outDir, file), { force: true, recursive: true }))
-  if (changes.removed.length > 0 || emptyFolders) await removeEmptyFolders(path.join(outDir, APPS))
-  const folders = [...new Set(toWrite.map((file) => path.dirname(path.join(outDir, file))))]
-  await mapConcurrent(folders, (folder) => mkdir(folder, { recursive: true }).then(() => undefined))
-  await mapConcurrent(toWrite, (file) => writeAtomic(path.join(outDir, file), toBuffer(plan.get(file) as FileContent)))
+  const pruned = changes.removed.length > 0 || emptyFolders
+  if (pruned) await removeEmptyFolders(path.join(outDir, APPS))
+  // folders the listing found stand as they were, unless empty ones were just removed
+  const folders = [...new Set(toWrite.map((file) => path.posix.dirname(file)))].filter((folder) => pruned || !existing.has(folder))
+  await mapConcurrent(folders, (folder) => mkdir(path.join(outDir, folder), { recursive: true }).then(() => undefined))
+  await mapConcurrent(toWrite, (file) => writeAtomic(path.join(outDir, file), toBuffer(plan.get(file) as FileContent), existing.has(file)))
   return changes
 }
 
-async function writeAtomic(file: string, content: Buffer): Promise<void> {
+/** Write `file` by a temp file and a rename; `isFolder`: the listing found a folder where the file goes, which must make way. */
+async function writeAtomic(file: string, content: Buffer, isFolder: boolean): Promise<void> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}${TEMP_MARK}${randomBytes(6).toString('hex')}`)
   try {
-    // a folder (or anything else) where a file should be: make way
-    const stat = await lstat(file).catch(() => undefined)
-    if (stat && !stat.isFile()) await rm(file, { recursive: true, force: true })
+    // anything else there (a file, a link) the rename replaces
+    if (isFolder) await rm(file, { recursive: true, force: true })
     await writeFile(temp, content)
     await rename(temp, file)
   } catch (error) {
