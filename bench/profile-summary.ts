@@ -9,13 +9,15 @@
  * that uses worker threads is only seen whole with all of them, added up.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { SourceMap } from 'node:module'
+import type { SourceMapPayload } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 
 /** The parts of the .cpuprofile format this reads. */
 export interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number }; children?: number[] }>
   startTime: number
   endTime: number
   samples: number[]
@@ -40,7 +42,39 @@ export function loadProfiles(fileOrDir: string): CpuProfile[] {
     const pid = pidOf(all[0])
     files = (pid ? all.filter((name) => pidOf(name) === pid) : [all[0]]).map((name) => path.join(fileOrDir, name))
   }
-  return files.map((file) => JSON.parse(readFileSync(file, 'utf8')) as CpuProfile)
+  return files.map((file) => toSources(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile))
+}
+
+/**
+ * The profile with frames of bundled code (dist/bundle/, which the build
+ * writes with source maps) moved to the file and line they came from, so that
+ * yaml, handlebars and the project's own modules are told apart again.
+ */
+export function toSources(profile: CpuProfile): CpuProfile {
+  const maps = new Map<string, SourceMap | undefined>()
+  const mapOf = (file: string) => {
+    if (!maps.has(file)) {
+      let map: SourceMap | undefined
+      try {
+        map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')) as SourceMapPayload)
+      } catch {
+        map = undefined // not bundled code
+      }
+      maps.set(file, map)
+    }
+    return maps.get(file)
+  }
+  for (const node of profile.nodes) {
+    const frame = node.callFrame
+    if (!frame.url.startsWith('file://')) continue
+    const file = fileURLToPath(frame.url)
+    const entry = mapOf(file)?.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as { originalSource?: string; originalLine?: number } | undefined
+    if (!entry?.originalSource) continue
+    const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : path.resolve(path.dirname(file), entry.originalSource)
+    frame.url = pathToFileURL(source).href
+    frame.lineNumber = entry.originalLine ?? frame.lineNumber
+  }
+  return profile
 }
 
 type Profiles = CpuProfile | readonly CpuProfile[]

@@ -35,10 +35,13 @@ async function bundle(): Promise<void> {
     external: ['simple-git', 'execa', 'kubernetes-models', 'kubernetes-models/*'],
     // the CommonJS libraries inside call require() for Node's modules
     banner: { js: "import { createRequire as __homelabCreateRequire } from 'node:module'; const require = __homelabCreateRequire(import.meta.url);" },
+    // for profiles (bench/profile-summary.ts) and `node --enable-source-maps` stack traces: the modules the code came from
+    sourcemap: true,
+    sourcesContent: false,
     logLevel: 'warning',
   })
   const hash = createHash('sha256')
-  for (const file of readdirSync(outdir).sort()) hash.update(file).update(readFileSync(path.join(outdir, file)))
+  for (const file of readdirSync(outdir).sort()) if (file.endsWith('.js')) hash.update(file).update(readFileSync(path.join(outdir, file)))
   writeFileSync(path.join(outdir, CODE_FINGERPRINT_FILE), `${hash.digest('hex')}\n`)
 }
 
