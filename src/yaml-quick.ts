@@ -2,11 +2,12 @@
  * The quick path of reading YAML: one pass, line by line, over plain block
  * YAML — what templates render and what people and YAML writers produce for
  * configs: block mappings and lists, plain, single- and double-quoted scalars
- * on one line, `|` block scalars, empty `{}` and `[]`, comments, `---`. It
+ * on one line, `|` block scalars (`>` ones of one paragraph), flow collections of scalars on one line
+ * (`[a, b]`, `{ a: 1 }`), comments, `---`. It
  * returns each document's data exactly as the yaml library's
  * `parseAllDocuments(text)` + `toJS()` would (YAML 1.2 core schema), but only
  * when it is sure of that and that the library reports no error; anything
- * else — anchors, aliases, tags, flow collections with content, multi-line
+ * else — anchors, aliases, tags, nested flow collections, multi-line
  * plain or quoted scalars, tabs, CR, long lines, `<<`, `__proto__`, duplicate
  * keys, an indentation it does not follow — returns undefined, and the caller
  * parses with the yaml library, which reads it or reports the error with its
@@ -220,12 +221,15 @@ class QuickReader {
     let last = block.lines.length
     while (last > 0 && block.lines[last - 1] === '') last--
     if (last === 0) throw UNSURE // no content: left to the library
-    if (!block.literal || block.chomp === 'keep') {
+    const content = block.lines.slice(0, last)
+    // folded (`>`): read here only as one paragraph, every line at the content's indentation, no trailing spaces
+    const foldable = !block.literal && content.every((line) => line !== '' && line[0] !== ' ' && !line.endsWith(' '))
+    if ((!block.literal && !foldable) || block.chomp === 'keep') {
       if (!this.structureOnly) throw UNSURE
       assign(block, BLOCK_NOT_READ)
       return
     }
-    const body = block.lines.slice(0, last).join('\n')
+    const body = content.join(block.literal ? '\n' : ' ')
     assign(block, block.chomp === 'strip' ? body : `${body}\n`)
   }
 
@@ -350,9 +354,9 @@ class QuickReader {
       return null
     }
     if (first === 0x7b /* { */ || first === 0x5b /* [ */) {
-      if (text.charCodeAt(pos + 1) !== (first === 0x7b ? 0x7d : 0x5d)) throw UNSURE
-      this.restIsComment(pos + 2)
-      return first === 0x7b ? {} : []
+      const flow = this.flow(pos)
+      this.restIsComment(flow.end)
+      return flow.value
     }
     // a plain scalar: not starting with an indicator (but `-`, `?` and `:` before a non-space), ending before ` #`, no `: ` inside
     if ('-?:,]}#&*!%@`'.includes(text[pos] as string)) {
@@ -365,6 +369,59 @@ class QuickReader {
     const value = text.slice(pos, last)
     if (value.includes(': ') || value.endsWith(':')) throw UNSURE
     return resolvePlain(value)
+  }
+
+  /**
+   * A flow collection on one line, `[a, "b", 1]` or `{ a: 1, "b": c }`, of
+   * scalars only: plain ones of name-like characters, or quoted ones. `end` is
+   * just after its closing bracket. Anything else (nesting, empty entries, a
+   * trailing comma, spaces inside a plain scalar) is left to the library.
+   */
+  private flow(pos: number): { value: Collection; end: number } {
+    const text = this.text
+    const isMap = text.charCodeAt(pos) === 0x7b
+    const close = isMap ? 0x7d : 0x5d
+    const value: Collection = isMap ? {} : []
+    let i = this.skipSpaces(pos + 1)
+    if (text.charCodeAt(i) === close) return { value, end: i + 1 }
+    for (;;) {
+      if (isMap) {
+        const key = this.flowScalar(i)
+        if (typeof key.value !== 'string' || key.value === '__proto__' || Object.hasOwn(value, key.value)) throw UNSURE
+        // `key: value`, the colon right after the key
+        if (text.charCodeAt(key.end) !== COLON || text.charCodeAt(key.end + 1) !== SPACE) throw UNSURE
+        const entry = this.flowScalar(this.skipSpaces(key.end + 1))
+        ;(value as Record<string, unknown>)[key.value] = entry.value
+        i = this.skipSpaces(entry.end)
+      } else {
+        const item = this.flowScalar(i)
+        ;(value as unknown[]).push(item.value)
+        i = this.skipSpaces(item.end)
+      }
+      const c = text.charCodeAt(i)
+      if (c === close) return { value, end: i + 1 }
+      if (c !== 0x2c /* , */) throw UNSURE
+      i = this.skipSpaces(i + 1)
+      if (text.charCodeAt(i) === close) throw UNSURE // a trailing comma
+    }
+  }
+
+  /** A scalar inside a flow collection: quoted, or plain of `[A-Za-z0-9_./-]` (a key's value resolved as a plain key would be). */
+  private flowScalar(pos: number): { value: unknown; end: number } {
+    const text = this.text
+    const first = text.charCodeAt(pos)
+    if (first === DQUOTE || first === SQUOTE) return this.quoted(pos)
+    let end = pos
+    while (end < this.lineEnd && isKeyChar(text.charCodeAt(end))) end++
+    // nothing, or a plain scalar starting with `-` (a list indicator before a space) or `.` (`.inf`), ...: resolved below; `-` alone is not plain
+    if (end === pos || (first === DASH && end === pos + 1)) throw UNSURE
+    return { value: resolvePlain(text.slice(pos, end)), end }
+  }
+
+  private skipSpaces(pos: number): number {
+    let i = pos
+    while (i < this.lineEnd && this.text.charCodeAt(i) === SPACE) i++
+    return i
   }
 
   /** A single- or double-quoted scalar closed on this line; `end` is just after its closing quote. */

@@ -117,6 +117,18 @@ const EDGE_CASES: readonly string[] = [
   'a: [1, 2]\n',
   'true: 1\n',
   '"true": 1\n"": 2\n',
+  'a: [1, -2, .5, x, "y", \'z\', true, null, 0x1F, -x, ./p]\nb: { k: v, "q": 1, n: null, t: True }\nk: [a] # c\nl:\n  - [a, b]\n  - { c: d }\n',
+  'c: [a b]\n',
+  'd: {a:1}\n',
+  'e: [a, ]\n',
+  'f: { a: 1, a: 2 }\n',
+  'g: [-]\n',
+  'h: [[1]]\n',
+  'i: { a: }\n',
+  'j: [a]#c\n',
+  'm: { 1: a }\n',
+  'n: { __proto__: 1 }\n',
+  'o: { a: http://x }\n',
 ]
 
 test('agrees with the library on the example config, template.yaml files and edge cases', () => {
