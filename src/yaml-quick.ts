@@ -1,3 +1,5 @@
+import { Document as YamlDocument, isScalar } from 'yaml'
+
 /**
  * The quick path of reading YAML: one pass, line by line, over plain block
  * YAML — what templates render and what people and YAML writers produce for
@@ -95,29 +97,31 @@ interface BlockScalar extends Slot {
   lines: string[]
 }
 
-/** The YAML 1.2 core schema's plain scalars that are not strings, as the yaml library resolves them (first match wins). */
-const NULL = /^(?:~|[Nn]ull|NULL)?$/
-const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/
-const INT_OCT = /^0o[0-7]+$/
-const INT = /^[-+]?[0-9]+$/
-const INT_HEX = /^0x[0-9a-fA-F]+$/
-const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/
-const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/
-const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/
-/** Whether a plain scalar starting with this character may be something other than a string: `-+.0-9~nNtTfF`. */
+/** The non-string tags of the yaml library's YAML 1.2 core schema, in its order (the first whose test matches wins). */
+let coreTags: Array<{ test: RegExp; resolve: (text: string) => unknown }> | undefined
+
+function coreNotStringTags(): NonNullable<typeof coreTags> {
+  coreTags ??= new YamlDocument(null).schema.tags.flatMap((tag) =>
+    tag.default && tag.test && tag.tag !== 'tag:yaml.org,2002:str'
+      ? [{ test: tag.test, resolve: (text: string) => tag.resolve(text, () => undefined, { intAsBigInt: false }) }]
+      : [],
+  )
+  return coreTags
+}
+
+/** Whether a plain scalar starting with this character may be something other than a string (what the core schema's tests allow first: `-+.0-9~nNtTfF`). */
 function maybeNotString(c: number): boolean {
   return c === DASH || c === 0x2b || c === 0x2e || (c >= 0x30 && c <= 0x39) || c === 0x7e || c === 0x6e || c === 0x4e || c === 0x74 || c === 0x54 || c === 0x66 || c === 0x46
 }
 
+/** A plain scalar's value, resolved by the yaml library's own core schema tags. */
 function resolvePlain(text: string): unknown {
   if (text !== '' && !maybeNotString(text.charCodeAt(0))) return text
-  if (NULL.test(text)) return null
-  if (BOOL.test(text)) return text[0] === 't' || text[0] === 'T'
-  if (INT_OCT.test(text)) return parseInt(text.slice(2), 8)
-  if (INT.test(text)) return parseInt(text, 10)
-  if (INT_HEX.test(text)) return parseInt(text.slice(2), 16)
-  if (FLOAT_NAN.test(text)) return text.endsWith('n') || text.endsWith('N') ? Number.NaN : text[0] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY
-  if (FLOAT_EXP.test(text) || FLOAT.test(text)) return parseFloat(text)
+  for (const tag of coreNotStringTags()) {
+    if (!tag.test.test(text)) continue
+    const resolved = tag.resolve(text)
+    return isScalar(resolved) ? resolved.value : resolved
+  }
   return text
 }
 
