@@ -94,13 +94,15 @@ export class RenderCache {
   /**
    * Store the memo (atomically). Apps not seen in this render are forgotten,
    * unless only some apps were rendered. `written`: the recorded apps' files
-   * are now in the output folder as recorded, so their status can be kept.
+   * are now in the output folder as recorded, so their status can be kept;
+   * it names the files just written (paths like the plan's), too fresh to
+   * settle, which are not looked at.
    */
-  async save(options: { partial?: boolean; written?: boolean } = {}): Promise<void> {
+  async save(options: { partial?: boolean; written?: ReadonlySet<string> } = {}): Promise<void> {
     if (options.written) {
       for (const [id, entry] of this.fresh) {
         for (const item of entry.files) {
-          if (item[2] !== undefined) continue
+          if (item[2] !== undefined || options.written.has(`apps/${id}/${item[0]}`)) continue
           const status = fileStatus(path.join(this.outDir, 'apps', id, item[0]))
           if (status && settled(status)) item[2] = status.key
         }

@@ -47,7 +47,7 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   }
 
   const changes = await writePlan(outDir, plan, scope)
-  await cache?.save({ partial: only !== undefined, written: true })
+  await cache?.save({ partial: only !== undefined, written: new Set([...changes.added, ...changes.changed]) })
   const written = changes.added.length + changes.changed.length
   info(
     `${green('✔')} rendered ${plural(appCount, 'app')} into ${shownOut}: ${written} written, ${changes.removed.length} removed, ` +
