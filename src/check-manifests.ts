@@ -44,8 +44,7 @@ export function parseManifestFile(text: string, file: string, context: string): 
   }
   if (text.includes('\t')) checkTabs(text, parsed.documents, file, context)
   if (/\\[xuU]/.test(text)) checkEscapedCharacters(parsed.documents, parsed.lineCounter, file, context)
-  if (text.includes('<<') || LONG_LINE.test(text)) checkKeys(parsed.documents, parsed.lineCounter, file, context)
-  if (KEYLESS_ENTRY.test(text)) checkKeyless(parsed.documents, parsed.lineCounter, file, context)
+  if (text.includes('<<') || LONG_LINE.test(text) || KEYLESS_ENTRY.test(text)) checkKeys(parsed.documents, parsed.lineCounter, file, context)
   const objects: ManifestObject[] = []
   for (const doc of parsed.documents) {
     if (isEmptyDocument(doc)) continue
@@ -158,18 +157,30 @@ function checkEscapedCharacters(documents: readonly Document[], lineCounter: Lin
 const MAX_KEY_LENGTH = 1024
 /** A line long enough to hold a longer key: only then are keys measured. */
 const LONG_LINE = new RegExp(`[^\\n]{${MAX_KEY_LENGTH + 1}}`)
+/** A line whose entry starts with `:`: a mapping entry without a key, if it is not inside a scalar. */
+const KEYLESS_ENTRY = /^[ -]*:(?:[ ]|$)/m
 
 /**
- * Keys kubectl kustomize (and Flux) mangle. It reads every `<<` key as a YAML
- * merge key, quoted or not: a merge of a mapping or an alias is what the
- * author meant, but a quoted `"<<"` or one holding a plain value is data, and
- * kustomize would silently drop the entry. And it writes keys longer than
- * 1024 characters in a form it cannot read back.
+ * Keys kubectl kustomize (and Flux) reject or mangle. `: value` has no key:
+ * the yaml library reads a null key, kubectl's Go reader rejects the file
+ * ("did not find expected key"). It reads every `<<` key as a YAML merge key,
+ * quoted or not: a merge of a mapping or an alias is what the author meant,
+ * but a quoted `"<<"` or one holding a plain value is data, and kustomize
+ * would silently drop the entry. And it writes keys longer than 1024
+ * characters in a form it cannot read back.
  */
 function checkKeys(documents: readonly Document[], lineCounter: LineCounter, file: string, context: string): void {
   for (const doc of documents) {
     visit(doc, {
       Pair(_key, pair) {
+        const missing = pair.key as unknown
+        if (missing === null || (isScalar(missing) && missing.value === null && missing.source === '')) {
+          const offset = isScalar(missing) ? (missing.range?.[0] ?? 0) : isScalar(pair.value) || isMap(pair.value) || isSeq(pair.value) ? (pair.value.range?.[0] ?? 0) : 0
+          throw new HomelabError(`a mapping entry without a key: kubectl and Flux reject the file (${context})`, {
+            location: { file, ...lineCounter.linePos(offset) },
+            hint: 'every `:` needs a key before it; check what the template line above renders to',
+          })
+        }
         if (!isScalar(pair.key)) return
         const where = { file, ...lineCounter.linePos(pair.key.range?.[0] ?? 0) }
         const key = String(pair.key.value)
@@ -196,29 +207,6 @@ function checkKeys(documents: readonly Document[], lineCounter: LineCounter, fil
 function isEmptyDocument(doc: Document): boolean {
   const contents = doc.contents
   return contents === null || (isScalar(contents) && contents.value === null && contents.source === '')
-}
-
-/** A line whose entry starts with `:`: a mapping entry without a key, if it is not inside a scalar. */
-const KEYLESS_ENTRY = /^[ -]*:(?:[ ]|$)/m
-
-/**
- * `: value` with no key: the yaml library reads the key as null, kubectl's Go
- * reader rejects the file ("did not find expected key").
- */
-function checkKeyless(documents: readonly Document[], lineCounter: LineCounter, file: string, context: string): void {
-  for (const doc of documents) {
-    visit(doc, {
-      Pair(_key, pair) {
-        const key = pair.key as unknown
-        if (key !== null && !(isScalar(key) && key.value === null && key.source === '')) return
-        const offset = isScalar(key) ? (key.range?.[0] ?? 0) : isScalar(pair.value) || isMap(pair.value) || isSeq(pair.value) ? (pair.value.range?.[0] ?? 0) : 0
-        throw new HomelabError(`a mapping entry without a key: kubectl and Flux reject the file (${context})`, {
-          location: { file, ...lineCounter.linePos(offset) },
-          hint: 'every `:` needs a key before it; check what the template line above renders to',
-        })
-      },
-    })
-  }
 }
 
 function describeNode(doc: Document): string {
