@@ -17,7 +17,7 @@ import { checkManifestFile, parseManifestFile } from '../src/check-manifests.ts'
 import { HomelabError, renderHomelab } from '../src/index.ts'
 import { scanManifest } from '../src/manifest-scan.ts'
 import { removeDir, tempDir } from './helpers/cli.ts'
-import { caseRng, fuzzRuns, fuzzSeed, mutateText } from './helpers/mutate.ts'
+import { fuzzRuns, fuzzSeed, mutatedTexts } from './helpers/mutate.ts'
 
 const SEED = fuzzSeed()
 const RUNS = fuzzRuns(60)
@@ -120,15 +120,10 @@ test(`agrees with the full check on ${RUNS} mutations of every file (seed ${SEED
   let decided = 0
   let valid = 0
   let total = 0
-  for (const [index, [file, original]] of files.entries()) {
-    const rng = caseRng(SEED, index)
-    for (let run = 0; run < RUNS; run++) {
-      let text = original
-      for (let edits = 1 + rng.int(3); edits > 0; edits--) text = mutateText(text, rng)
-      total++
-      if (agrees(text, `${file}, mutation ${run} (HOMELAB_FUZZ_SEED=${SEED})`)) decided++
-      if (fullCheck(text).objects) valid++
-    }
+  for (const { text, label } of mutatedTexts(files, SEED, RUNS)) {
+    total++
+    if (agrees(text, label)) decided++
+    if (fullCheck(text).objects) valid++
   }
   // the scan must decide a good share of the files the full check accepts, or this test proves little
   assert.ok(decided > valid / 2, `the scan decided only ${decided} of the ${valid} valid mutated files`)

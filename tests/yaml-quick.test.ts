@@ -17,7 +17,7 @@ import { benchApps, homelabConfigText } from '../bench/generate.ts'
 import { HomelabError } from '../src/index.ts'
 import { BLOCK_NOT_READ, readPlainYaml } from '../src/yaml-quick.ts'
 import { parseYamlSource, readYamlData, toData } from '../src/yaml-source.ts'
-import { caseRng, fuzzRuns, fuzzSeed, mutateText } from './helpers/mutate.ts'
+import { fuzzRuns, fuzzSeed, mutatedTexts } from './helpers/mutate.ts'
 
 const SEED = fuzzSeed()
 const RUNS = fuzzRuns(150)
@@ -142,15 +142,10 @@ test(`agrees with the library on ${RUNS} mutations of each (seed ${SEED})`, () =
   let taken = 0
   let valid = 0
   let total = 0
-  for (const [index, [label, original]] of corpus().entries()) {
-    const rng = caseRng(SEED, index)
-    for (let run = 0; run < RUNS; run++) {
-      let text = original
-      for (let edits = 1 + rng.int(3); edits > 0; edits--) text = mutateText(text, rng)
-      total++
-      if (agrees(text, `${label}, mutation ${run} (HOMELAB_FUZZ_SEED=${SEED})`)) taken++
-      if (library(text).error === undefined) valid++
-    }
+  for (const { text, label } of mutatedTexts(corpus(), SEED, RUNS)) {
+    total++
+    if (agrees(text, label)) taken++
+    if (library(text).error === undefined) valid++
   }
   assert.ok(taken > valid / 5, `the reader took only ${taken} of the ${valid} valid mutated texts`)
   console.log(`  yaml quick: ${total} mutated texts, ${valid} valid; the reader took ${taken}, each as the library read it`)

@@ -276,3 +276,15 @@ export function mutateText(text: string, rng: Rng): string {
     }
   }
 }
+
+/** Each text of `corpus` mutated `runs` times (one to three edits of mutateText), labelled so that a failure names its seed. */
+export function* mutatedTexts(corpus: ReadonlyArray<readonly [string, string]>, seed: number, runs: number): Generator<{ text: string; label: string }> {
+  for (const [index, [name, original]] of corpus.entries()) {
+    const rng = caseRng(seed, index)
+    for (let run = 0; run < runs; run++) {
+      let text = original
+      for (let edits = 1 + rng.int(3); edits > 0; edits--) text = mutateText(text, rng)
+      yield { text, label: `${name}, mutation ${run} (HOMELAB_FUZZ_SEED=${seed})` }
+    }
+  }
+}
