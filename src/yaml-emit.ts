@@ -28,8 +28,12 @@ export const CORE_NOT_A_STRING = /^(?:<<|~|null|Null|NULL|true|True|TRUE|false|F
 const PLAIN_WORD = /^(?:[A-Za-z_]|\.\/)[A-Za-z0-9_./-]*$/
 /** Quantities and durations: digits, then letters that make no number (`50m`, `64Mi`, `10s`; not `1e5`, not `0x1f`). */
 const PLAIN_QUANTITY = /^[1-9][0-9]{0,14}[A-DF-Za-df-z][A-Za-z]{0,3}$/
-/** Plain words YAML 1.1 reads as booleans or null, written quoted. */
-const YAML11_WORD = /^(?:[Yy]|[Yy]es|YES|[Nn]|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[Nn]ull|NULL)$/
+/**
+ * Of the YAML 1.1 schema's non-string forms, only its booleans and null can
+ * look like a PLAIN_WORD or PLAIN_QUANTITY, and none is longer than `false`:
+ * longer words skip the tag tests.
+ */
+const LONGEST_YAML11_WORD = 5
 /** yaml writes longer keys in the explicit `? key` form. */
 const MAX_PLAIN = 1024
 
@@ -56,7 +60,7 @@ function yaml11NotString(text: string): boolean {
 function stringScalar(text: string): string | undefined {
   if (text.length > MAX_PLAIN) return undefined
   // the common case, settled without the schema
-  if ((PLAIN_WORD.test(text) || PLAIN_QUANTITY.test(text)) && !YAML11_WORD.test(text)) return text
+  if ((PLAIN_WORD.test(text) || PLAIN_QUANTITY.test(text)) && !(text.length <= LONGEST_YAML11_WORD && yaml11NotString(text))) return text
   if (!SIMPLE_ASCII.test(text) || DOCUMENT_MARKER.test(text)) return undefined
   if (CORE_NOT_A_STRING.test(text) || NOT_PLAIN.test(text) || yaml11NotString(text)) return `"${text}"`
   return text
