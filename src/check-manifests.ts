@@ -113,8 +113,14 @@ function checkTabs(text: string, documents: readonly Document[], file: string, c
   }
 }
 
-/** Characters a YAML reader may see (YAML's c-printable); the yaml library lets more through than kubectl's Go reader. */
-const NOT_PRINTABLE = /[^\t\n\r\u0020-\u007e\u0085\u00a0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u
+/**
+ * Characters a YAML reader may see (YAML's c-printable; the yaml library lets
+ * more through than kubectl's Go reader), less NEL and the Unicode line and
+ * paragraph separators: raw, they are line breaks to kubectl's YAML 1.1
+ * reader and plain characters to YAML 1.2, so the two read different objects.
+ */
+const NOT_PRINTABLE = /[^\t\n\r\u0020-\u007e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u
+const YAML11_LINE_BREAK = /[\u0085\u2028\u2029]/
 
 function checkPrintable(text: string, file: string, context: string): void {
   const match = NOT_PRINTABLE.exec(text)
@@ -123,6 +129,12 @@ function checkPrintable(text: string, file: string, context: string): void {
   const line = before.split('\n').length
   const col = match.index - before.lastIndexOf('\n')
   const code = (match[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')
+  if (YAML11_LINE_BREAK.test(match[0])) {
+    throw new HomelabError(`a raw U+${code}, a line break to kubectl and Flux but not to YAML 1.2: they would read the file differently (${context})`, {
+      location: { file, line, col },
+      hint: code === '0085' ? 'remove it: kubectl cannot hold it even escaped' : 'remove it, or pass the value through quote, toYaml or json, which escape it',
+    })
+  }
   throw new HomelabError(`the character U+${code} is not allowed in YAML: kubectl and Flux reject the file (${context})`, {
     location: { file, line, col },
     hint: 'pass values through quote, toYaml or json, which escape it',

@@ -108,6 +108,13 @@ const cases: Case[] = [
     says: /a mapping entry without a key/,
   },
   {
+    name: 'raw line separator in a template (a line break to kubectl, not to the yaml library)',
+    config: minimalConfig(web()),
+    extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: b\u2028c\n' },
+    at: 'templates/web/extra.yaml.hbs:6:7',
+    says: /a raw U\+2028, a line break to kubectl and Flux but not to YAML 1\.2/,
+  },
+  {
     name: 'template syntax error',
     config: minimalConfig(web()),
     extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{#if app.id}}x\n' },
