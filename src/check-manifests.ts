@@ -2,8 +2,9 @@ import { isAlias, isMap, isScalar, isSeq, visit } from 'yaml'
 import type { Document, LineCounter } from 'yaml'
 import { HomelabError } from './errors.js'
 import type { SourceLocation } from './errors.js'
+import { findRefFieldProblem, hasRefFields } from './kustomize-refs.js'
 import { scanManifest } from './manifest-scan.js'
-import { parseYamlStream } from './yaml-source.js'
+import { parseYamlStream, toData } from './yaml-source.js'
 
 /** One Kubernetes object of a manifest file. */
 export interface ManifestObject {
@@ -66,9 +67,32 @@ export function parseManifestFile(text: string, file: string, context: string): 
       throw new HomelabError(`${String(doc.get('kind'))} without metadata.name (${context})`, { location: where() })
     }
     const [apiVersion, kind, namespace] = [doc.get('apiVersion'), doc.get('kind'), doc.getIn(['metadata', 'namespace'])].map((v) => String(v ?? ''))
+    if (hasRefFields(apiVersion as string, kind as string)) checkRefFields(doc, parsed.lineCounter, file, `${kind} "${name}", ${context}`)
     objects.push({ id: [apiVersion, kind, namespace, name].join('/'), kind: kind as string, name, location: where() })
   }
   return objects
+}
+
+/** The fields kubectl kustomize walks for name references hold what it can walk (kustomize-refs.ts). */
+function checkRefFields(doc: Document.Parsed, lineCounter: LineCounter, file: string, context: string): void {
+  let data: unknown
+  try {
+    data = toData({ file, doc, lineCounter })
+  } catch (error) {
+    if (error instanceof HomelabError) throw new HomelabError(`${error.message} (${context})`, { location: error.location, hint: error.hint })
+    throw error
+  }
+  const found = findRefFieldProblem(data as Record<string, unknown>)
+  if (!found) return
+  // the node itself, or the deepest one on its path (an alias stops getIn)
+  let node: unknown
+  for (let n = found.path.length; n > 0 && !(node as { range?: unknown } | undefined)?.range; n--) node = doc.getIn(found.path.slice(0, n), true)
+  const offset = (node as { range?: [number, number, number] } | undefined)?.range?.[0] ?? doc.contents?.range?.[0] ?? 0
+  const field = found.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1)
+  throw new HomelabError(`${field} ${found.problem} (${context})`, {
+    location: { file, ...lineCounter.linePos(offset) },
+    hint: 'kubectl kustomize and Flux read this field to update names; check the indentation and the space after each `:` around it',
+  })
 }
 
 /**

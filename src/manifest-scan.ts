@@ -1,4 +1,5 @@
 import type { ManifestObject } from './check-manifests.js'
+import { findRefFieldProblem } from './kustomize-refs.js'
 import { readPlainYaml } from './yaml-quick.js'
 
 /**
@@ -6,7 +7,8 @@ import { readPlainYaml } from './yaml-quick.js'
  * render, read in one pass by the quick reader (yaml-quick.ts) without a
  * parse tree. Returns the file's objects only when the reader is sure of the
  * file and every document is an object with apiVersion, kind and
- * metadata.name; undefined otherwise, and the file goes through the full
+ * metadata.name whose name-reference fields kubectl kustomize can walk
+ * (kustomize-refs.ts); undefined otherwise, and the file goes through the full
  * check, which accepts it or finds the error with its line and column.
  * tests/manifest-scan.test.ts holds it to the full check on thousands of
  * mutated files.
@@ -21,6 +23,7 @@ export function scanManifest(text: string, file: string): ManifestObject[] | und
     const { name, namespace } = fields
     if (!isNonEmptyString(apiVersion) || !isNonEmptyString(kind) || !isNonEmptyString(name)) return undefined
     if (namespace !== undefined && namespace !== null && typeof namespace !== 'string') return undefined
+    if (findRefFieldProblem(value)) return undefined
     objects.push({ id: [apiVersion, kind, namespace ?? '', name].join('/'), kind, name, location: { file, line, col: 1 } })
   }
   return objects

@@ -115,6 +115,13 @@ const cases: Case[] = [
     says: /a raw U\+2028, a line break to kubectl and Flux but not to YAML 1\.2/,
   },
   {
+    name: 'a field kubectl kustomize walks for names holds a string (annotations whose entry lost its space)',
+    config: minimalConfig(web()),
+    extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: x\n  annotations:\n    cert-manager.io/cluster-issuer:letsencrypt\n' },
+    at: 'templates/web/extra.yaml.hbs:6:5',
+    says: /metadata\.annotations is a string, where kubectl kustomize expects a mapping or a list \(Ingress "x", app "web"\)/,
+  },
+  {
     name: 'template syntax error',
     config: minimalConfig(web()),
     extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{#if app.id}}x\n' },
