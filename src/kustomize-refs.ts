@@ -174,45 +174,52 @@ export function findRefFieldProblem(object: Record<string, unknown>): RefFieldPr
   const { apiVersion, kind } = object
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') return undefined
   const root = stepsFor(apiVersion, kind)
-  return root ? walk(object, root, []) : undefined
+  return root ? walk(object, root) : undefined
 }
 
-function walk(value: unknown, step: Step, path: Array<string | number>): RefFieldProblem | undefined {
+/** Walks `value` along `step`'s fields. A problem's path is built on the way back, so a sound object allocates nothing. */
+function walk(value: unknown, step: Step): RefFieldProblem | undefined {
   if (value === null || value === undefined) return undefined
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const problem = walk(value[i], step, [...path, i])
-      if (problem) return problem
+      const problem = walk(value[i], step)
+      if (problem) return prefixed(i, problem)
     }
     return undefined
   }
-  if (!isMapping(value)) return { path, problem: `is ${describe(value)}, where kubectl kustomize expects a mapping or a list` }
+  if (typeof value !== 'object') return { path: [], problem: `is ${describe(value)}, where kubectl kustomize expects a mapping or a list` }
+  const fields = value as Record<string, unknown>
   for (const [name, child] of step.next) {
-    if (!Object.hasOwn(value, name)) continue
-    const problem = child.leaf ? checkReference(value[name], [...path, name]) : walk(value[name], child, [...path, name])
-    if (problem) return problem
+    const field = fields[name]
+    if (field === undefined || !Object.hasOwn(fields, name)) continue
+    const problem = child.leaf ? checkReference(field, name === 'subjects', false) : walk(field, child)
+    if (problem) return prefixed(name, problem)
   }
   return undefined
 }
 
-/** The field that holds a name: a scalar, a mapping with `name`, or a list of those. */
-function checkReference(value: unknown, path: Array<string | number>, inList = false): RefFieldProblem | undefined {
+function prefixed(step: string | number, problem: RefFieldProblem): RefFieldProblem {
+  problem.path.unshift(step)
+  return problem
+}
+
+/** The field that holds a name: a scalar, a mapping with `name`, or a list of those; RoleBinding subjects: a list of mappings. */
+function checkReference(value: unknown, subjects: boolean, inList: boolean): RefFieldProblem | undefined {
   if (value === null || value === undefined) return undefined
   if (Array.isArray(value)) {
-    if (inList) return { path, problem: 'is a list inside the list of names, which kubectl kustomize cannot read' }
-    const subjects = path[path.length - 1] === 'subjects'
+    if (inList) return { path: [], problem: 'is a list inside the list of names, which kubectl kustomize cannot read' }
     for (let i = 0; i < value.length; i++) {
-      const element = value[i]
+      const element: unknown = value[i]
       if (subjects && element !== null && !isMapping(element)) {
-        return { path: [...path, i], problem: `is ${describe(element)}, where kubectl kustomize expects a subject (a mapping with kind and name)` }
+        return { path: [i], problem: `is ${describe(element)}, where kubectl kustomize expects a subject (a mapping with kind and name)` }
       }
-      const problem = checkReference(element, [...path, i], true)
-      if (problem) return problem
+      const problem = checkReference(element, subjects, true)
+      if (problem) return prefixed(i, problem)
     }
     return undefined
   }
   if (isMapping(value) && !Object.hasOwn(value, 'name')) {
-    return { path, problem: 'is a mapping without name, which kubectl kustomize rejects here' }
+    return { path: [], problem: 'is a mapping without name, which kubectl kustomize rejects here' }
   }
   return undefined
 }
