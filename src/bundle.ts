@@ -35,6 +35,15 @@ async function bundle(): Promise<void> {
     external: ['simple-git', 'execa', 'kubernetes-models', 'kubernetes-models/*'],
     // the CommonJS libraries inside call require() for Node's modules
     banner: { js: "import { createRequire as __homelabCreateRequire } from 'node:module'; const require = __homelabCreateRequire(import.meta.url);" },
+    // Handlebars loads the source-map library at start-up for a feature homelab does not use
+    // (source maps of compiled templates), and falls back to its own code when it is missing
+    plugins: [{ name: 'no-source-map', setup: (b) => {
+      b.onResolve({ filter: /^source-map$/ }, () => ({ path: 'source-map', namespace: 'homelab-empty' }))
+      b.onLoad({ filter: /.*/, namespace: 'homelab-empty' }, () => ({ contents: 'module.exports = {}', loader: 'js' }))
+    } }],
+    // less for Node to decode and parse on every start; names stay, for stack traces
+    minifyWhitespace: true,
+    minifySyntax: true,
     // for profiles (bench/profile-summary.ts) and `node --enable-source-maps` stack traces: the modules the code came from
     sourcemap: true,
     sourcesContent: false,
