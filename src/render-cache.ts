@@ -32,6 +32,8 @@ import type { Template, TemplateLibrary } from './templates/load-templates.js'
 export class RenderCache {
   private readonly entries: Map<string, CacheEntry>
   private readonly fresh = new Map<string, CacheEntry>()
+  /** Apps rendered in this run: their files' contents, hashed when the memo is saved (see save's `differs`). */
+  private readonly rendered = new Map<string, { key: string; files: ReadonlyArray<readonly [string, FileContent]> }>()
 
   private constructor(
     private readonly file: string,
@@ -88,7 +90,7 @@ export class RenderCache {
 
   /** Remember what an app rendered to (paths inside its folder → content; all checks passed). */
   record(app: ResolvedApp, key: string, files: ReadonlyArray<readonly [string, FileContent]>): void {
-    this.fresh.set(app.id, { key, files: files.map(([file, content]) => [file, sha256(content)]) })
+    this.rendered.set(app.id, { key, files })
   }
 
   /**
@@ -96,9 +98,16 @@ export class RenderCache {
    * unless only some apps were rendered. `written`: the recorded apps' files
    * are now in the output folder as recorded, so their status can be kept;
    * it names the files just written (paths like the plan's), too fresh to
-   * settle, which are not looked at.
+   * settle, which are not looked at. `differs` (render --check): files of
+   * the plan the output folder does not hold as rendered; an app with any of
+   * them is not recorded, as the next render could not keep its files anyway.
    */
-  async save(options: { partial?: boolean; written?: ReadonlySet<string> } = {}): Promise<void> {
+  async save(options: { partial?: boolean; written?: ReadonlySet<string>; differs?: ReadonlySet<string> } = {}): Promise<void> {
+    for (const [id, { key, files }] of this.rendered) {
+      if (options.differs && files.some(([file]) => options.differs?.has(`apps/${id}/${file}`))) continue
+      this.fresh.set(id, { key, files: files.map(([file, content]) => [file, sha256(content)]) })
+    }
+    this.rendered.clear()
     if (options.written) {
       for (const [id, entry] of this.fresh) {
         for (const item of entry.files) {

@@ -50,6 +50,26 @@ Memo('records every app with the hashes of its files, outside the output folder'
   }
 })
 
+Memo('render --check records only the apps whose files the folder already holds as rendered', async () => {
+  const dir = copyExample()
+  const cache = tempDir()
+  const memoApps = () => Object.keys((JSON.parse(readFileSync(path.join(cache, readdirSync(cache)[0] as string), 'utf8')) as { apps: object }).apps).sort()
+  try {
+    const check = () => runCli(['render', '--check', '--out', 'out'], { cwd: dir, env: { HOMELAB_CACHE_DIR: cache } })
+    assert.is((await check()).code, 3, 'an empty folder differs')
+    assert.equal(memoApps(), [], 'nothing to keep in an empty folder')
+    await render(dir, cache)
+    writeFileSync(path.join(dir, 'out', 'apps', 'whoami', 'service.yaml'), 'edited by hand\n')
+    assert.is((await check()).code, 3, 'one file differs')
+    assert.equal(memoApps(), ['cert-issuers', 'cert-manager', 'cluster-base', 'homepage', 'ingress-nginx', 'toolbox'], 'all but the app with the edited file')
+    assert.is(written((await render(dir, cache)).stdout), 1, 'the next render rewrites just that file')
+    assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
+  } finally {
+    removeDir(dir)
+    removeDir(cache)
+  }
+})
+
 Memo('an option change rewrites just that app, and the tree equals a fresh render', async () => {
   const dir = copyExample()
   const cache = tempDir()

@@ -34,7 +34,7 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
 
   if (options.check) {
     const changes = await comparePlan(outDir, plan, scope)
-    await cache?.save({ partial: only !== undefined })
+    await cache?.save({ partial: only !== undefined, differs: new Set([...changes.added, ...changes.changed]) })
     const differing = changes.added.length + changes.changed.length + changes.removed.length
     if (differing === 0) {
       info(`${green('✔')} ${shownOut} is up to date (${plural(appCount, 'app')}, ${formatDuration(performance.now() - started)})`)
