@@ -81,18 +81,38 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null
 }
 
-/** The entries yaml writes: own enumerable string keys, without those whose value is undefined. */
+/** Keys repeat (apiVersion, metadata, name): each is written once and remembered. */
+const keyTexts = new Map<string, string | undefined>()
+const MAX_REMEMBERED_KEYS = 4096
+
+/** A key as yaml writes it, or undefined when this path does not write it. */
+function keyScalar(key: string): string | undefined {
+  if (keyTexts.has(key)) return keyTexts.get(key)
+  const text = stringScalar(key)
+  if (keyTexts.size >= MAX_REMEMBERED_KEYS) keyTexts.clear()
+  keyTexts.set(key, text)
+  return text
+}
+
+/** The entries yaml writes, keys as written: own enumerable string keys, without those whose value is undefined. */
 function entriesOf(value: Record<string, unknown>): Array<[string, unknown]> | undefined {
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined)
-  return entries.every(([key]) => stringScalar(key) !== undefined) ? entries : undefined
+  const entries: Array<[string, unknown]> = []
+  for (const key of Object.keys(value)) {
+    const child = value[key]
+    if (child === undefined) continue
+    const text = keyScalar(key)
+    if (text === undefined) return undefined
+    entries.push([text, child])
+  }
+  return entries
 }
 
 /** `{}` / `[]` for empty collections, as yaml writes them inline. */
 function emptyCollection(value: unknown): string | undefined {
   if (Array.isArray(value)) return value.length === 0 ? '[]' : undefined
   if (isPlainObject(value)) {
-    const entries = entriesOf(value)
-    return entries && entries.length === 0 ? '{}' : undefined
+    for (const key of Object.keys(value)) if (value[key] !== undefined) return undefined
+    return '{}'
   }
   return undefined
 }
@@ -115,7 +135,7 @@ function emitBlock(value: unknown, indent: string, lines: string[]): boolean {
   if (!isPlainObject(value)) return false
   const entries = entriesOf(value)
   if (!entries) return false
-  for (const [key, child] of entries) if (!emitPair(stringScalar(key) as string, child, indent, '', lines)) return false
+  for (const [key, child] of entries) if (!emitPair(key, child, indent, '', lines)) return false
   return true
 }
 
@@ -149,6 +169,9 @@ function emitItem(item: unknown, indent: string, lines: string[]): boolean {
   if (!isPlainObject(item)) return false
   const entries = entriesOf(item)
   if (!entries) return false
-  for (const [i, [key, child]] of entries.entries()) if (!emitPair(stringScalar(key) as string, child, inner, i === 0 ? `${indent}- ` : '', lines)) return false
+  for (let i = 0; i < entries.length; i++) {
+    const [key, child] = entries[i] as [string, unknown]
+    if (!emitPair(key, child, inner, i === 0 ? `${indent}- ` : '', lines)) return false
+  }
   return true
 }
