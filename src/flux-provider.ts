@@ -4,6 +4,7 @@
  */
 import type { FluxProvider, ResolvedFlux } from './config/types.js'
 import { HomelabError } from './errors.js'
+import { redact } from './redact.js'
 import type { SourceLocation } from './errors.js'
 
 /** A Git repository URL taken apart. `path` has no leading `/` and no `.git`. */
@@ -42,7 +43,7 @@ export type Locate = (path: ReadonlyArray<string | number>) => SourceLocation | 
  */
 export function parseRepositoryUrl(url: string, locate?: Locate): RepositoryUrl {
   const fail = (why: string) =>
-    new HomelabError(`flux.repository "${url}" ${why}`, {
+    new HomelabError(`flux.repository "${redact(url)}" ${why}`, {
       location: locate?.(['flux', 'repository']),
       hint: 'use https://host/owner/repo.git or ssh://git@host/owner/repo',
     })
@@ -50,6 +51,7 @@ export function parseRepositoryUrl(url: string, locate?: Locate): RepositoryUrl 
     // the scp-like form git@host:owner/repo.git
     const scp = /^(?:([^@/\s]+)@)?([^:/\s]+):([^\s]+)$/.exec(url)
     if (!scp) throw fail('is not a URL')
+    if (scp[1]?.includes(':')) throw passwordError(url, locate)
     const path = cleanPath(scp[3]!)
     if (!path) throw fail('names no repository')
     return { scheme: 'ssh', user: scp[1], host: scp[2]!.toLowerCase(), path }
@@ -60,6 +62,8 @@ export function parseRepositoryUrl(url: string, locate?: Locate): RepositoryUrl 
   } catch {
     throw fail('is not a URL')
   }
+  // the config is committed: a password there is a leaked secret
+  if (parsed.password) throw passwordError(url, locate)
   const scheme = parsed.protocol.replace(/:$/, '')
   if (scheme !== 'https' && scheme !== 'http' && scheme !== 'ssh') throw fail(`has the scheme ${scheme}: only https and ssh repositories can be bootstrapped`)
   if (!parsed.hostname) throw fail('has no host')
@@ -72,6 +76,13 @@ export function parseRepositoryUrl(url: string, locate?: Locate): RepositoryUrl 
     user: parsed.username ? decodeURIComponent(parsed.username) : undefined,
     path,
   }
+}
+
+function passwordError(url: string, locate?: Locate): HomelabError {
+  return new HomelabError(`flux.repository ${redact(url).replace(/^[^@/\s]+:[^@/\s]*@/, '***@')} contains a password`, {
+    location: locate?.(['flux', 'repository']),
+    hint: `remove it from the URL; bootstrap and publish read the token from the environment (${Object.values(TOKEN_ENV).join(', ')}, by provider)`,
+  })
 }
 
 function cleanPath(path: string): string {
