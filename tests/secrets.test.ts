@@ -283,15 +283,14 @@ Bootstrap('kubectl apply fails, echoing the token', async () => {
   assertNoLeak(w)
 })
 
-Bootstrap('a token pasted into flux.repository is printed by no step (only output.write() stands in the way)', async () => {
+Bootstrap('a token pasted into flux.repository is refused at its line, and printed by no step', async () => {
   const w = await world(GITHUB_CONFIG.replace('https://github.com/', `https://x-access-token:${SENTINEL}@github.com/`))
   const inputs = [path.join(w.dir, 'homelab.config.yaml')]
-  const plan = await run(w, ['bootstrap', '--dry-run'])
-  assert.is(plan.code, 0, plan.stderr)
-  assert.match(plan.stdout, /already syncs https:\/\/\*\*\*@github\.com\/example\/manifests\.git/)
-  const result = await run(w, ['bootstrap'])
-  assert.is(result.code, 0, result.stderr)
-  assert.match(result.stdout, /Flux syncs https:\/\/\*\*\*@github\.com\/example\/manifests\.git/)
+  for (const args of [['bootstrap', '--dry-run'], ['bootstrap']]) {
+    const result = await run(w, args)
+    assert.is(result.code, 1, result.stderr)
+    assert.match(result.stderr, /^error: homelab\.config\.yaml:\d+:\d+: flux\.repository https:\/\/\*\*\*@github\.com\/example\/manifests\.git contains a password\n/)
+  }
   assertNoLeak(w, { inputs })
 })
 
