@@ -115,16 +115,20 @@ export function refFieldList(): Array<{ group?: string; version?: string; kind: 
 }
 
 const TRIES = new Map<string, Step | null>()
+const MAX_TRIES = 256
 
 /** The paths kustomize walks in an object of this apiVersion and kind, as a tree; null when none. */
 function stepsFor(apiVersion: string, kind: string): Step | null {
+  const selectors = BY_KIND.get(kind)
+  if (!selectors) return null
   const cacheKey = `${apiVersion} ${kind}`
   const cached = TRIES.get(cacheKey)
   if (cached !== undefined) return cached
+  if (TRIES.size >= MAX_TRIES) TRIES.clear() // only hostile input has this many apiVersions
   const slash = apiVersion.lastIndexOf('/')
   const [group, version] = slash === -1 ? ['', apiVersion] : [apiVersion.slice(0, slash), apiVersion.slice(slash + 1)]
   let root: Step | null = null
-  for (const selector of BY_KIND.get(kind) ?? []) {
+  for (const selector of selectors) {
     if (selector.group !== undefined && selector.group !== group) continue
     if (selector.version !== undefined && selector.version !== version) continue
     for (const path of selector.paths) {
