@@ -30,7 +30,7 @@ export async function resolveConfig(
   library?: TemplateLibrary,
 ): Promise<{ config: ResolvedConfig; library: TemplateLibrary }> {
   const { raw, source } = loaded
-  library ??= await openTemplateLibrary(templatesDirOf(loaded))
+  library ??= openTemplateLibrary(templatesDirOf(loaded))
   const templateNames = new Set(library.names)
   const at = (index: number, ...rest: Array<string | number>) => locate(source, ['apps', index, ...rest])
 

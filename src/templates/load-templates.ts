@@ -74,7 +74,7 @@ const TEMPLATE_META = 'template.yaml'
 
 
 /** List the template folders and read the shared partials. */
-export async function openTemplateLibrary(dir: string): Promise<TemplateLibrary> {
+export function openTemplateLibrary(dir: string): TemplateLibrary {
   // synchronous listing and reading: a few small files, nothing else to do meanwhile
   let entries: string[] = []
   try {

@@ -127,7 +127,7 @@ export function checkPrototype(): string[] {
  */
 async function renderReusing(configPath: string, pristine: TemplateLibrary, changedTemplates: ReadonlySet<string>): Promise<Plan> {
   const loaded = await loadConfig(configPath)
-  const library = await openTemplateLibrary(templatesDirOf(loaded))
+  const library = openTemplateLibrary(templatesDirOf(loaded))
   for (const [name, template] of pristine.templates) if (!changedTemplates.has(name)) library.templates.set(name, template)
   const { config } = await resolveConfig(loaded, library)
   return render(config, library)
@@ -159,7 +159,7 @@ async function runWorker(input: WorkerInput): Promise<void> {
   const configPath = path.join(homelab, 'homelab.config.yaml')
 
   // the pristine render: every template loaded once, and the first "previous good render"
-  const pristine = await openTemplateLibrary(path.join(homelab, 'templates'))
+  const pristine = openTemplateLibrary(path.join(homelab, 'templates'))
   await Promise.all(pristine.names.map((name) => loadTemplate(pristine, name).catch(() => undefined)))
   for (const [file, text] of Object.entries(OUTSIDE_APPS)) {
     mkdirSync(path.dirname(path.join(out, file)), { recursive: true })
