@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, visit } from 'yaml'
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit } from 'yaml'
 import type { Document, LineCounter } from 'yaml'
 import { HomelabError } from './errors.js'
 import type { SourceLocation } from './errors.js'
@@ -47,7 +47,8 @@ export function parseManifestFile(text: string, file: string, context: string): 
   if (/\\[xuU]/.test(text)) checkEscapedCharacters(parsed.documents, parsed.lineCounter, file, context)
   if (text.includes('<<') || LONG_LINE.test(text) || KEYLESS_ENTRY.test(text)) checkKeys(parsed.documents, parsed.lineCounter, file, context)
   const objects: ManifestObject[] = []
-  for (const doc of parsed.documents) {
+  let merged: Document.Parsed[] | undefined
+  for (const [index, doc] of parsed.documents.entries()) {
     if (isEmptyDocument(doc)) continue
     const where = () => {
       const { line, col } = parsed.lineCounter.linePos(doc.contents?.range?.[0] ?? 0)
@@ -67,17 +68,22 @@ export function parseManifestFile(text: string, file: string, context: string): 
       throw new HomelabError(`${String(doc.get('kind'))} without metadata.name (${context})`, { location: where() })
     }
     const [apiVersion, kind, namespace] = [doc.get('apiVersion'), doc.get('kind'), doc.getIn(['metadata', 'namespace'])].map((v) => String(v ?? ''))
-    if (hasRefFields(apiVersion as string, kind as string)) checkRefFields(doc, parsed.lineCounter, file, `${kind} "${name}", ${context}`)
+    if (hasRefFields(apiVersion as string, kind as string)) {
+      // kustomize reads YAML merges (checked by checkKeys): walk the merged data
+      if (merged === undefined && text.includes('<<')) merged = parseAllDocuments(text, { merge: true, logLevel: 'silent' }) as Document.Parsed[]
+      const data = Array.isArray(merged) && merged[index]?.errors.length === 0 ? merged[index] : doc
+      checkRefFields(doc, data, parsed.lineCounter, file, `${kind} "${name}", ${context}`)
+    }
     objects.push({ id: [apiVersion, kind, namespace, name].join('/'), kind: kind as string, name, location: where() })
   }
   return objects
 }
 
-/** The fields kubectl kustomize walks for name references hold what it can walk (kustomize-refs.ts). */
-function checkRefFields(doc: Document.Parsed, lineCounter: LineCounter, file: string, context: string): void {
+/** The fields kubectl kustomize walks for name references hold what it can walk (kustomize-refs.ts); `source`: the document as data is read from (merges applied). */
+function checkRefFields(doc: Document.Parsed, source: Document.Parsed, lineCounter: LineCounter, file: string, context: string): void {
   let data: unknown
   try {
-    data = toData({ file, doc, lineCounter })
+    data = toData({ file, doc: source, lineCounter })
   } catch (error) {
     if (error instanceof HomelabError) throw new HomelabError(`${error.message} (${context})`, { location: error.location, hint: error.hint })
     throw error
@@ -225,7 +231,16 @@ function checkKeys(documents: readonly Document[], lineCounter: LineCounter, fil
         }
         if (key !== '<<') return
         const quoted = pair.key.type === 'QUOTE_DOUBLE' || pair.key.type === 'QUOTE_SINGLE'
-        if (!quoted && (isAlias(pair.value) || isMap(pair.value) || isSeq(pair.value))) return
+        if (!quoted && (isAlias(pair.value) || isSeq(pair.value))) {
+          if (isMergeSource(pair.value, doc)) return
+          const node = isSeq(pair.value) ? (pair.value.items.find((item) => !isMergeSource(item, doc, false)) ?? pair.value) : pair.value
+          const offset = (node as { range?: [number, number, number] } | null)?.range?.[0] ?? pair.key.range?.[0] ?? 0
+          throw new HomelabError(`a YAML merge ("<<") of something that is not a mapping: kubectl kustomize and Flux reject the file (${context})`, {
+            location: { file, ...lineCounter.linePos(offset) },
+            hint: 'merge a mapping, an alias of one, or a list of those',
+          })
+        }
+        if (!quoted && isMap(pair.value)) return
         throw new HomelabError(`the key "<<" is a merge key to kubectl kustomize and Flux, which would drop this entry (${context})`, {
           location: where,
           hint: 'use another key; "<<" only works as a YAML merge of a mapping',
@@ -233,6 +248,17 @@ function checkKeys(documents: readonly Document[], lineCounter: LineCounter, fil
       },
     })
   }
+}
+
+/**
+ * What Go's YAML reader merges: a mapping, an alias of one, or (`list`) a
+ * list of those; anything else fails the file ("map merge requires map or
+ * sequence of maps").
+ */
+function isMergeSource(node: unknown, doc: Document, list = true): boolean {
+  if (isMap(node)) return true
+  if (isAlias(node)) return isMap(node.resolve(doc))
+  return list && isSeq(node) && node.items.every((item) => isMergeSource(item, doc, false))
 }
 
 /**

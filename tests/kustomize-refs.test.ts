@@ -1,9 +1,11 @@
 /**
- * The name-reference fields of kustomize-refs.ts, held to the real kubectl
- * kustomize: for every listed path, an object that fills the path builds,
- * and one whose field is a mapping without `name` fails in both; so do the
- * hand-picked shapes below (a scalar on the way, lists, nulls, a kind of
- * another group). Each case runs `kubectl kustomize` on a folder of its own.
+ * What kubectl kustomize refuses to build though the yaml library reads it,
+ * held to the real kubectl: the name-reference fields of kustomize-refs.ts
+ * (for every listed path, an object that fills the path builds, and one
+ * whose field is a mapping without `name` fails in both; so do hand-picked
+ * shapes: a scalar on the way, lists, nulls, a kind of another group), and
+ * YAML merges of what Go's reader cannot merge. Each case runs
+ * `kubectl kustomize` on a folder of its own.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -16,7 +18,7 @@ import { findRefFieldProblem, refFieldList } from '../src/kustomize-refs.ts'
 import { removeDir, tempDir } from './helpers/cli.ts'
 import { kustomizeBuild } from './helpers/tools.ts'
 
-const Refs = suite('kustomize name-reference fields, against kubectl kustomize')
+const Refs = suite('name-reference fields and merges, against kubectl kustomize')
 
 /** A plausible apiVersion for a kind of any group. */
 const API_VERSIONS: Record<string, string> = {
@@ -46,22 +48,26 @@ function objectWith(apiVersion: string, kind: string, fieldPath: readonly string
   return object
 }
 
-/** What homelab's check says of the object: undefined when it passes, else its error. */
-function ours(object: Record<string, unknown>): string | undefined {
-  const text = stringify(object)
+interface Case {
+  label: string
+  /** The object, written with the yaml library; or the file's text as it is. */
+  object?: Record<string, unknown>
+  text?: string
+}
+
+const textOf = (c: Case): string => c.text ?? stringify(c.object)
+
+/** What homelab's check says of the case: undefined when it passes, else its error. */
+function ours(c: Case): string | undefined {
+  const text = textOf(c)
   try {
     checkManifestFile(text, 'r.yaml', 'test')
   } catch (error) {
     if (error instanceof HomelabError) return error.oneLine
     throw error
   }
-  assert.is(findRefFieldProblem(object), undefined, `the check passed ${text} but findRefFieldProblem did not`)
+  if (c.object) assert.is(findRefFieldProblem(c.object), undefined, `the check passed ${text} but findRefFieldProblem did not`)
   return undefined
-}
-
-interface Case {
-  label: string
-  object: Record<string, unknown>
 }
 
 /** Build each case alone with kubectl (a few at once); each must pass or fail in both. */
@@ -74,15 +80,15 @@ async function agree(cases: readonly Case[]): Promise<{ ok: number; failed: numb
     const worker = async () => {
       while (next < cases.length) {
         const index = next++
-        const { label, object } = cases[index] as Case
+        const c = cases[index] as Case
         const folder = path.join(dir, String(index))
         mkdirSync(folder)
         writeFileSync(path.join(folder, 'kustomization.yaml'), 'resources:\n  - r.yaml\n')
-        writeFileSync(path.join(folder, 'r.yaml'), stringify(object))
+        writeFileSync(path.join(folder, 'r.yaml'), textOf(c))
         const kubectl = await kustomizeBuild(folder)
-        const error = ours(object)
+        const error = ours(c)
         if (kubectl.ok !== (error === undefined)) {
-          mismatches.push(`${label}: kubectl ${kubectl.ok ? 'builds it' : `fails (${kubectl.stderr.trim().slice(0, 200)})`}, homelab ${error ? `rejects it (${error})` : 'accepts it'}`)
+          mismatches.push(`${c.label}: kubectl ${kubectl.ok ? 'builds it' : `fails (${kubectl.stderr.trim().slice(0, 200)})`}, homelab ${error ? `rejects it (${error})` : 'accepts it'}`)
         }
         counts[kubectl.ok ? 'ok' : 'failed']++
       }
@@ -106,11 +112,11 @@ Refs('every listed path: filled with a name it builds; a mapping without name th
     broken.push({ label: `${label} = {other: a}`, object: objectWith(apiVersion, entry.kind, entry.path, { other: 'a' }) })
   }
   // the filled ones in one build: each passes homelab's check, and kubectl builds them all
-  for (const { label, object } of filled) assert.is(ours(object), undefined, label)
+  for (const c of filled) assert.is(ours(c), undefined, c.label)
   const dir = tempDir('homelab-refs-')
   try {
     writeFileSync(path.join(dir, 'kustomization.yaml'), 'resources:\n  - r.yaml\n')
-    writeFileSync(path.join(dir, 'r.yaml'), filled.map(({ object }) => stringify(object)).join('---\n'))
+    writeFileSync(path.join(dir, 'r.yaml'), filled.map(textOf).join('---\n'))
     const kubectl = await kustomizeBuild(dir)
     assert.ok(kubectl.ok, kubectl.stderr)
     assert.is(kubectl.stdout.match(/^kind: /gm)?.length, filled.length, 'kubectl wrote every object')
@@ -152,6 +158,27 @@ Refs('scalars, lists and nulls on the way, and kinds of another group, as kubect
   ]
   const counts = await agree(cases)
   assert.ok(counts.ok > 0 && counts.failed > 0, `both outcomes: ${JSON.stringify(counts)}`)
+})
+
+Refs('YAML merges ("<<"): of mappings, aliases of mappings and lists of those, as kubectl decides', async () => {
+  const configMap = (rest: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n${rest}`
+  const cases: Case[] = [
+    ['a mapping', 'data:\n  <<: {a: b}\n  c: d\n'],
+    ['an alias of a mapping', 'x: &m {a: b}\ndata:\n  <<: *m\n'],
+    ['a list of mappings and aliases', 'x: &m {a: b}\ndata:\n  <<: [*m, {c: d}]\n'],
+    ['an empty list', 'data:\n  <<: []\n'],
+    ['a list of strings', 'data:\n  <<: [a, b]\n'],
+    ['a list holding null', 'data:\n  <<: [null]\n'],
+    ['an alias of a string', 'x: &s b\ndata:\n  <<: *s\n'],
+    ['an alias of a list of mappings', 'x: &l [{a: b}]\ndata:\n  <<: *l\n'],
+    ['a list holding an alias of a string', 'x: &s b\ndata:\n  <<: [{a: b}, *s]\n'],
+  ].map(([label, rest]) => ({ label: `merge of ${label}`, text: configMap(rest as string) }))
+  // a field kustomize walks for names, brought in by a merge
+  const deployment = (template: string) =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n  annotations:\n    base: &base\n      template: ${template}\nspec:\n  <<: *base\n  replicas: 1\n`
+  cases.push({ label: 'merged-in spec.template a string', text: deployment('oops') }, { label: 'merged-in spec.template null', text: deployment('null') })
+  const counts = await agree(cases)
+  assert.equal(counts, { ok: 5, failed: 6 })
 })
 
 Refs('the error names the field, the object and the line', () => {
