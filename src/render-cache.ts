@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { lstatSync, readFileSync } from 'node:fs'
+import { lstatSync, readFileSync, readdirSync } from 'node:fs'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { ResolvedApp, ResolvedConfig } from './config/types.js'
 import type { FileContent } from './render.js'
 import { readIfExists } from './write-plan.js'
@@ -200,18 +201,18 @@ function partialsFingerprint(library: TemplateLibrary): string {
  * version of any of them may render other bytes or check differently.
  */
 async function codeFingerprint(): Promise<string> {
-  // run from the bundle: the build's hash of it (bundle.ts); else the modules themselves
-  const read = (url: URL) => {
-    try {
-      return readFileSync(url, 'utf8')
-    } catch {
-      return undefined
-    }
+  // run from the bundle: the build's hash of it, yaml and handlebars included (bundle.ts)
+  try {
+    return readFileSync(new URL('./code-fingerprint.txt', import.meta.url), 'utf8')
+  } catch {
+    // run from the modules: every one of them (no list to keep up to date), and the libraries' versions
   }
-  const bundled = read(new URL('./code-fingerprint.txt', import.meta.url))
-  const own = ['render.js', 'check-manifests.js', 'manifest-scan.js', 'flux-objects.js', 'yaml-source.js', 'yaml-quick.js', 'yaml-emit.js', 'templates/helpers.js', 'templates/handlebars-env.js']
-  const here = (file: string) => new URL(`./${file.replace(/\.js$/, import.meta.url.endsWith('.ts') ? '.ts' : '.js')}`, import.meta.url)
-  const sources = bundled !== undefined ? [bundled] : own.map((file) => read(here(file)) ?? file)
+  const root = fileURLToPath(new URL('.', import.meta.url))
+  const extension = path.extname(fileURLToPath(import.meta.url))
+  const modules = readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith(extension))
+    .sort()
+    .map((file) => [file, readFileSync(path.join(root, file), 'utf8')])
   const { createRequire } = await import('node:module')
   const require = createRequire(import.meta.url)
   const versions = ['yaml', 'handlebars'].map((name) => {
@@ -221,5 +222,5 @@ async function codeFingerprint(): Promise<string> {
       return name
     }
   })
-  return sha256(JSON.stringify([sources, versions]))
+  return sha256(JSON.stringify([modules, versions]))
 }
