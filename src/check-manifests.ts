@@ -231,8 +231,8 @@ function checkKeys(documents: readonly Document[], lineCounter: LineCounter, fil
         }
         if (key !== '<<') return
         const quoted = pair.key.type === 'QUOTE_DOUBLE' || pair.key.type === 'QUOTE_SINGLE'
+        if (!quoted && isMergeSource(pair.value, doc)) return
         if (!quoted && (isAlias(pair.value) || isSeq(pair.value))) {
-          if (isMergeSource(pair.value, doc)) return
           const node = isSeq(pair.value) ? (pair.value.items.find((item) => !isMergeSource(item, doc, false)) ?? pair.value) : pair.value
           const offset = (node as { range?: [number, number, number] } | null)?.range?.[0] ?? pair.key.range?.[0] ?? 0
           throw new HomelabError(`a YAML merge ("<<") of something that is not a mapping: kubectl kustomize and Flux reject the file (${context})`, {
@@ -240,7 +240,6 @@ function checkKeys(documents: readonly Document[], lineCounter: LineCounter, fil
             hint: 'merge a mapping, an alias of one, or a list of those',
           })
         }
-        if (!quoted && isMap(pair.value)) return
         throw new HomelabError(`the key "<<" is a merge key to kubectl kustomize and Flux, which would drop this entry (${context})`, {
           location: where,
           hint: 'use another key; "<<" only works as a YAML merge of a mapping',

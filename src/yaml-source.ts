@@ -238,7 +238,6 @@ function firstAliasOffset(node: unknown): number | undefined {
   return undefined
 }
 
-
 /**
  * Characters a YAML writer leaves raw but a Kubernetes reader chokes on: DEL
  * and C1 controls (kubectl rejects the file), NEL and the Unicode line and
