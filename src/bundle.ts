@@ -16,9 +16,9 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** Where the bundle goes, beside dist/cli and dist/config: paths relative to a module (`../../schema`) work from either. */
-export const BUNDLE_DIR = new URL('./bundle/', import.meta.url)
-/** The bundle's fingerprint file (see render-cache.ts). */
-export const CODE_FINGERPRINT_FILE = 'code-fingerprint.txt'
+const BUNDLE_DIR = new URL('./bundle/', import.meta.url)
+/** The bundle's fingerprint file, which render-cache.ts reads from beside itself. */
+const CODE_FINGERPRINT_FILE = 'code-fingerprint.txt'
 
 async function bundle(): Promise<void> {
   const { build } = await import('esbuild')
