@@ -5,14 +5,14 @@
  * medians, the ratios and the targets of issue 6. See docs/benchmark.md.
  */
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ROOT } from '../tests/helpers/cli.js'
 import { helmPath } from '../tests/helpers/tools.js'
-import { benchApps, homelabConfigText, objectFileCount, writeHelmChart, writeHomelab } from './generate.js'
+import { benchApps, homelabConfigText, objectFileCount, writeFlatHelmChart, writeHelmChart, writeHomelab } from './generate.js'
 import { MemoryMeter, expectExit, median, countTouched, runTimed, snapshotFiles } from './measure.js'
 import type { Command, RssMethod, RunResult } from './measure.js'
 import { formatReport } from './report.js'
@@ -48,7 +48,10 @@ export interface SizeResult {
   apps: number
   /** Files a full render writes. */
   files: number
+  /** `helm template` of the umbrella chart: one subchart per app. */
   helmTemplate: Timing
+  /** `helm template` of the flat reference chart: one chart ranging over all apps. */
+  helmFlatTemplate: Timing
   check: Timing
   helmOutputDir: Timing
   render: Timing
@@ -126,6 +129,15 @@ function writtenCount(result: RunResult): number {
 
 interface Context {
   tmp: string
+  /**
+   * Where the new folders of timed runs go when done, deleted only when the
+   * whole benchmark ends. Deleting them between runs would time the file
+   * system, not the contenders: ext4 without a journal skips inodes deleted
+   * in the last minute (five while their block is dirty) when it creates a
+   * file, reading each one's inode block, and right after a run's 7,000 files
+   * are deleted, creating as many again takes 15 to 20 times as long.
+   */
+  trash: string
   /** The homelab binary under test (a frozen copy). */
   bin: string
   helm: string
@@ -142,12 +154,14 @@ function benchSize(apps: number, ctx: Context): SizeResult {
   const home = path.join(dir, 'homelab')
   const changeHome = path.join(dir, 'homelab-change')
   const chart = path.join(dir, 'chart')
+  const flatChart = path.join(dir, 'flat-chart')
   const empty = path.join(dir, 'empty')
   const steady = path.join(dir, 'steady')
   const changing = path.join(dir, 'changing')
   writeHomelab(home, list)
   writeHomelab(changeHome, list)
   writeHelmChart(chart, list)
+  writeFlatHelmChart(flatChart, list)
   mkdirSync(empty, { recursive: true })
 
   const homelab = (source: string, ...args: string[]): Command => ({
@@ -157,10 +171,12 @@ function benchSize(apps: number, ctx: Context): SizeResult {
     env: ctx.env,
   })
   const helm = (...args: string[]): Command => ({ cmd: ctx.helm, args: ['template', 'bench', chart, ...args], cwd: dir, env: ctx.helmEnv, discardStdout: true })
+  const helmFlat = (): Command => ({ ...helm(), args: ['template', 'bench', flatChart] })
   let freshCount = 0
   let fresh = ''
   const nextFresh = () => (fresh = path.join(dir, `fresh-${freshCount++}`))
-  const removeFresh = () => rmSync(fresh, { recursive: true, force: true })
+  // set aside, not deleted: see Context.trash
+  const removeFresh = () => renameSync(fresh, path.join(ctx.trash, `${apps}-${path.basename(fresh)}`))
 
   // the folders the re-renders start from; the first render says how many files a full render writes
   let files = 0
@@ -172,7 +188,7 @@ function benchSize(apps: number, ctx: Context): SizeResult {
     }
   }
 
-  // the disk's floor: a bare node loop writing files of the same paths and sizes as render does (temp file, rename, 64 at once)
+  // the disk's floor: a bare node loop writing files of the same paths and sizes as render does (temp file, rename, one after another)
   const floorList = path.join(dir, 'floor-files.json')
   writeFileSync(floorList, JSON.stringify([...snapshotFiles(steady).keys()].map((file) => [file, statSync(path.join(steady, file)).size])))
   const floorScript = path.join(dir, 'write-floor.mjs')
@@ -182,10 +198,11 @@ function benchSize(apps: number, ctx: Context): SizeResult {
   const changeRewritten: Rewritten = { summary: [], onDisk: [] }
   let before = new Map<string, string>()
   let variant = 0
-  log(`${apps} apps: ${ctx.options.warmup} warm-up + ${ctx.options.runs} timed rounds of 7 contenders`)
+  log(`${apps} apps: ${ctx.options.warmup} warm-up + ${ctx.options.runs} timed rounds of 8 contenders`)
   const times = alternate(
     [
       { name: 'helm template', command: () => helm(), expectExit: 0 },
+      { name: 'helm template, flat chart', command: () => helmFlat(), expectExit: 0 },
       // into an empty folder every file differs: exit 3
       { name: 'render --check', command: () => ({ ...homelab(home, 'render', '--check', '--out', empty), discardStdout: true }), expectExit: 3 },
       {
@@ -193,7 +210,9 @@ function benchSize(apps: number, ctx: Context): SizeResult {
         command: () => helm('--output-dir', nextFresh()),
         expectExit: 0,
         after: () => {
-          if (readdirSync(path.join(fresh, 'bench', 'templates')).length !== 5) throw new Error('helm --output-dir did not write its 5 files')
+          // bench/charts/<app>/templates/<file>: a file per object file, as homelab writes them
+          const written = readdirSync(path.join(fresh, 'bench', 'charts')).reduce((sum, app) => sum + readdirSync(path.join(fresh, 'bench', 'charts', app, 'templates')).length, 0)
+          if (written !== objectFileCount(list)) throw new Error(`helm --output-dir wrote ${written} files, expected ${objectFileCount(list)}`)
           removeFresh()
         },
       },
@@ -261,6 +280,7 @@ function benchSize(apps: number, ctx: Context): SizeResult {
     apps,
     files,
     helmTemplate: timing('helm template'),
+    helmFlatTemplate: timing('helm template, flat chart'),
     check: timing('render --check'),
     helmOutputDir: timing('helm template --output-dir'),
     render: timing('render'),
@@ -276,25 +296,19 @@ function benchSize(apps: number, ctx: Context): SizeResult {
 /**
  * The write floor: `node write-floor.mjs <list.json> <out>` writes files of the
  * listed paths and sizes as render writes its output (folders first, then each
- * file to a temp name and renamed, 64 at once), with no rendering at all.
+ * file to a temp name and renamed, one after another), with no rendering at all.
  */
-const WRITE_FLOOR_SCRIPT = `import { mkdirSync, readFileSync } from 'node:fs'
-import { rename, writeFile } from 'node:fs/promises'
+const WRITE_FLOOR_SCRIPT = `import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 const [list, out] = process.argv.slice(2)
 const files = JSON.parse(readFileSync(list, 'utf8'))
 for (const folder of new Set(files.map(([file]) => path.dirname(path.join(out, file))))) mkdirSync(folder, { recursive: true })
-let next = 0
-const worker = async () => {
-  while (next < files.length) {
-    const [file, size] = files[next++]
-    const target = path.join(out, file)
-    const temp = target + '.tmp'
-    await writeFile(temp, Buffer.alloc(size, 120))
-    await rename(temp, target)
-  }
+for (const [file, size] of files) {
+  const target = path.join(out, file)
+  const temp = target + '.tmp'
+  writeFileSync(temp, Buffer.alloc(size, 120))
+  renameSync(temp, target)
 }
-await Promise.all(Array.from({ length: 64 }, worker))
 `
 
 function machine(helm: string, env: NodeJS.ProcessEnv, loadBefore: number): Machine {
@@ -352,7 +366,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
   try {
     const { bin, binary } = snapshotBinary(path.join(tmp, 'homelab-cli'))
     const { env, helmEnv } = childEnv(tmp)
-    const ctx: Context = { tmp, bin, helm, env, helmEnv, meter: new MemoryMeter(tmp), options }
+    const trash = path.join(tmp, 'trash')
+    mkdirSync(trash)
+    const ctx: Context = { tmp, trash, bin, helm, env, helmEnv, meter: new MemoryMeter(tmp), options }
     const sizes = options.sizes.map((apps) => benchSize(apps, ctx))
     log('homelab --version vs node -e 0')
     const node = (...args: string[]): Command => ({ cmd: process.execPath, args, cwd: tmp, env })

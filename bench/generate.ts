@@ -4,8 +4,10 @@
  * same work. Each app is an instance of one `webapp` template with five files
  * (Namespace, Deployment, Service, ConfigMap, Ingress), options with schema
  * defaults, and the quote/toYaml/nindent helpers used as real templates use
- * them; some apps depend on others. The Helm chart ranges over a values list
- * of the same apps, with the defaults applied by `default` as charts do.
+ * them; some apps depend on others. The Helm umbrella chart has one subchart
+ * dependency per app, aliased to its id, with the defaults in the subchart's
+ * values as charts keep them. A flat chart that ranges over a values list of
+ * the same apps is kept as a reference: Helm's cheapest shape for many apps.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -230,7 +232,7 @@ export function writeHomelab(dir: string, apps: readonly BenchApp[]): string {
   return path.join(dir, 'homelab.config.yaml')
 }
 
-const HELM_HELPERS = `{{- define "bench.labels" -}}
+const FLAT_HELPERS = `{{- define "bench.labels" -}}
 app.kubernetes.io/name: "webapp"
 app.kubernetes.io/instance: {{ .app.id | quote }}
 app.kubernetes.io/part-of: {{ .root.Values.cluster.name | quote }}
@@ -249,7 +251,7 @@ const META = `metadata:
     {{- include "bench.labels" (dict "app" . "root" $) | nindent 4 }}
 `
 
-const HELM_TEMPLATES: Record<string, string> = {
+const FLAT_TEMPLATES: Record<string, string> = {
   'namespace.yaml': range(`apiVersion: v1
 kind: Namespace
 metadata:
@@ -341,27 +343,159 @@ spec:
   ),
 }
 
-/** Write a Helm chart `bench` into `dir` whose templates range over these apps and produce the same objects as the homelab. */
-export function writeHelmChart(dir: string, apps: readonly BenchApp[]): void {
+/** The webapp template's option defaults, as the charts apply them. */
+const DEFAULTS = {
+  replicas: 1,
+  port: 8080,
+  host: '',
+  env: {},
+  config: { LOG_LEVEL: 'info' },
+  resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+  clusterIssuer: 'letsencrypt',
+  ingressClassName: 'nginx',
+}
+
+/** Write a flat Helm chart `bench` into `dir` whose templates range over these apps and produce the same objects as the homelab. */
+export function writeFlatHelmChart(dir: string, apps: readonly BenchApp[]): void {
   const values = {
     cluster: { name: CLUSTER },
     values: { timezone: TIMEZONE },
-    defaults: {
-      replicas: 1,
-      port: 8080,
-      config: { LOG_LEVEL: 'info' },
-      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-      clusterIssuer: 'letsencrypt',
-      ingressClassName: 'nginx',
-    },
+    defaults: DEFAULTS,
     apps: apps.map((app) => ({ id: app.id, ...app.options })),
   }
   const files: Record<string, string> = {
     'Chart.yaml': 'apiVersion: v2\nname: bench\ndescription: The benchmark apps as one Helm chart\ntype: application\nversion: 0.1.0\n',
     // Helm reads values with YAML 1.1 rules: unquoted `on` and `no` would be booleans
     'values.yaml': stringify(values, { version: '1.1', lineWidth: 0 }),
-    'templates/_helpers.tpl': HELM_HELPERS,
+    'templates/_helpers.tpl': FLAT_HELPERS,
   }
-  for (const [name, content] of Object.entries(HELM_TEMPLATES)) files[`templates/${name}`] = content
+  for (const [name, content] of Object.entries(FLAT_TEMPLATES)) files[`templates/${name}`] = content
+  writeTree(dir, files)
+}
+
+const SUBCHART_HELPERS = `{{- define "webapp.labels" -}}
+app.kubernetes.io/name: "webapp"
+app.kubernetes.io/instance: {{ .Values.id | quote }}
+app.kubernetes.io/part-of: {{ .Values.global.cluster.name | quote }}
+app.kubernetes.io/managed-by: homelab
+{{- end }}
+`
+
+const SUBCHART_META = `metadata:
+  name: {{ .Values.id | quote }}
+  namespace: {{ .Values.namespace | default .Values.id | quote }}
+  labels:
+    {{- include "webapp.labels" . | nindent 4 }}
+`
+
+/** The templates of the umbrella chart's `webapp` subchart: one app's objects, from its own values. */
+const SUBCHART_TEMPLATES: Record<string, string> = {
+  'namespace.yaml': `apiVersion: v1
+kind: Namespace
+metadata:
+  name: {{ .Values.namespace | default .Values.id | quote }}
+  labels:
+    {{- include "webapp.labels" . | nindent 4 }}
+`,
+  'deployment.yaml': `apiVersion: apps/v1
+kind: Deployment
+${SUBCHART_META}spec:
+  replicas: {{ .Values.replicas }}
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: "webapp"
+      app.kubernetes.io/instance: {{ .Values.id | quote }}
+  template:
+    metadata:
+      labels:
+        {{- include "webapp.labels" . | nindent 8 }}
+    spec:
+      containers:
+        - name: app
+          image: {{ .Values.image | quote }}
+          ports:
+            - name: http
+              containerPort: {{ .Values.port }}
+          envFrom:
+            - configMapRef:
+                name: {{ .Values.id | quote }}
+          env:
+            - name: TZ
+              value: {{ .Values.global.timezone | quote }}
+            {{- range $key, $value := .Values.env }}
+            - name: {{ $key | quote }}
+              value: {{ $value | quote }}
+            {{- end }}
+          readinessProbe:
+            httpGet:
+              path: /healthz
+              port: http
+          resources:
+            {{- toYaml .Values.resources | nindent 12 }}
+`,
+  'service.yaml': `apiVersion: v1
+kind: Service
+${SUBCHART_META}spec:
+  selector:
+    app.kubernetes.io/name: "webapp"
+    app.kubernetes.io/instance: {{ .Values.id | quote }}
+  ports:
+    - name: http
+      port: 80
+      targetPort: http
+`,
+  'configmap.yaml': `apiVersion: v1
+kind: ConfigMap
+${SUBCHART_META}data:
+  {{- toYaml .Values.config | nindent 2 }}
+`,
+  'ingress.yaml': `{{- if .Values.host }}
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+${SUBCHART_META}  annotations:
+    cert-manager.io/cluster-issuer: {{ .Values.clusterIssuer | quote }}
+spec:
+  ingressClassName: {{ .Values.ingressClassName | quote }}
+  tls:
+    - hosts:
+        - {{ .Values.host | quote }}
+      secretName: {{ .Values.id | quote }}
+  rules:
+    - host: {{ .Values.host | quote }}
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: {{ .Values.id | quote }}
+                port:
+                  name: http
+{{- end }}
+`,
+}
+
+/**
+ * Write the Helm umbrella chart `bench` into `dir`: one `webapp` subchart in
+ * `charts/`, and one dependency on it per app, aliased to the app's id, whose
+ * values are the app's options. The subchart's values.yaml holds the defaults
+ * (Helm merges them under each app's values, as the schema's defaults fill a
+ * homelab app's options), the cluster name and timezone are globals. With
+ * `--output-dir`, Helm writes a file per subchart template and app, as
+ * homelab writes a file per template file and app.
+ */
+export function writeHelmChart(dir: string, apps: readonly BenchApp[]): void {
+  const values: Record<string, unknown> = { global: { cluster: { name: CLUSTER }, timezone: TIMEZONE } }
+  for (const app of apps) values[app.id] = { id: app.id, ...app.options }
+  const dependencies = apps.map((app) => ({ name: 'webapp', version: '0.1.0', alias: app.id }))
+  const files: Record<string, string> = {
+    'Chart.yaml': stringify({ apiVersion: 'v2', name: 'bench', description: 'The benchmark apps as a Helm umbrella chart', type: 'application', version: '0.1.0', dependencies }),
+    // Helm reads values with YAML 1.1 rules: unquoted `on` and `no` would be booleans
+    'values.yaml': stringify(values, { version: '1.1', lineWidth: 0 }),
+    'charts/webapp/Chart.yaml': 'apiVersion: v2\nname: webapp\ndescription: One app of the benchmark\ntype: application\nversion: 0.1.0\n',
+    'charts/webapp/values.yaml': stringify(DEFAULTS, { version: '1.1', lineWidth: 0 }),
+    'charts/webapp/templates/_helpers.tpl': SUBCHART_HELPERS,
+  }
+  for (const [name, content] of Object.entries(SUBCHART_TEMPLATES)) files[`charts/webapp/templates/${name}`] = content
   writeTree(dir, files)
 }

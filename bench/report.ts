@@ -25,8 +25,9 @@ function rewrittenText(rewritten: Rewritten): string {
 function resultRows(size: SizeResult): string[][] {
   const n = String(size.apps)
   return [
-    [n, 'render --check, empty folder', formatMs(size.check.median), 'helm template > /dev/null', formatMs(size.helmTemplate.median), formatRatio(ratio(size.check.median, size.helmTemplate.median))],
-    [n, `render, new folder (${size.files} files)`, formatMs(size.render.median), 'helm template --output-dir', formatMs(size.helmOutputDir.median), formatRatio(ratio(size.render.median, size.helmOutputDir.median))],
+    [n, 'render --check, empty folder', formatMs(size.check.median), 'helm template > /dev/null (umbrella chart)', formatMs(size.helmTemplate.median), formatRatio(ratio(size.check.median, size.helmTemplate.median))],
+    [n, 'render --check, empty folder', formatMs(size.check.median), 'reference: helm template > /dev/null (flat chart)', formatMs(size.helmFlatTemplate.median), formatRatio(ratio(size.check.median, size.helmFlatTemplate.median))],
+    [n, `render, new folder (${size.files} files)`, formatMs(size.render.median), 'helm template --output-dir (umbrella chart)', formatMs(size.helmOutputDir.median), formatRatio(ratio(size.render.median, size.helmOutputDir.median))],
     [n, `write floor: a bare node loop writing the same ${size.files} files`, formatMs(size.floor.median), 'render, new folder', formatMs(size.render.median), formatRatio(ratio(size.floor.median, size.render.median))],
     [n, `no-op re-render (files rewritten: ${rewrittenText(size.noopRewritten)})`, formatMs(size.noop.median), 'render, new folder', formatMs(size.render.median), formatRatio(ratio(size.noop.median, size.render.median))],
     [n, `one-app change (files rewritten: ${rewrittenText(size.changeRewritten)})`, formatMs(size.change.median), 'render, new folder', formatMs(size.render.median), formatRatio(ratio(size.change.median, size.render.median))],
@@ -88,6 +89,7 @@ export function formatReport(result: BenchResult): string {
   const lines = [
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, helm ${m.helm}; load average ${m.load[0].toFixed(1)} before, ${m.load[1].toFixed(1)} after.`,
     `Binary: dist/ built ${result.binary.builtAt.slice(0, 16).replace('T', ' ')} UTC at commit ${result.binary.commit}${result.binary.dirty ? ' with uncommitted changes in src/' : ''}.`,
+    'Helm: the umbrella chart has one subchart per app (what the targets compare with); the flat chart ranges over all apps in one chart, Helm’s cheapest shape, as a reference.',
     `Medians of ${result.runs} timed runs after ${result.warmup} warm-up round(s), contenders alternating; peak memory by ${memoryBy}, one run each.`,
     '',
     table(['apps', 'homelab', 'median', 'compared with', 'median', 'ratio'], [

@@ -1,5 +1,5 @@
 /**
- * The benchmark must not rot: its generated homelab and Helm chart render the
+ * The benchmark must not rot: its generated homelab and Helm charts render the
  * same objects, a small run produces every row with finite numbers, and the
  * profile summary adds up. No timing assertions.
  */
@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert'
 import { parseAllDocuments } from 'yaml'
 import { runBenchmark } from '../bench/bench.js'
 import type { Timing } from '../bench/bench.js'
-import { benchApps, objectFileCount, writeHelmChart, writeHomelab } from '../bench/generate.js'
+import { benchApps, objectFileCount, writeFlatHelmChart, writeHelmChart, writeHomelab } from '../bench/generate.js'
 import { loadProfiles, ownInclusiveTimes, selfTimes, summarizeProfile } from '../bench/profile-summary.js'
 import type { CpuProfile } from '../bench/profile-summary.js'
 import { formatReport } from '../bench/report.js'
@@ -32,30 +32,35 @@ function objects(text: string): string[] {
     .map((data) => JSON.stringify(sortKeys(data)))
 }
 
-test('the homelab and the Helm chart of the benchmark render the same objects', async () => {
-  const dir = tempDir('homelab-bench-objects-')
-  try {
-    const apps = benchApps(8, 1)
-    writeHomelab(path.join(dir, 'homelab'), apps)
-    writeHelmChart(path.join(dir, 'chart'), apps)
-    const rendered = await runCli(['render', '--config', 'homelab/homelab.config.yaml', '--out', 'out'], { cwd: dir })
-    assert.is(rendered.code, 0, rendered.stderr)
-    const fromHomelab = [...readTree(path.join(dir, 'out')).entries()]
-      .filter(([file]) => /^apps\/app-\d+\/(?!kustomization\.yaml)/.test(file))
-      .flatMap(([, text]) => objects(text))
-      .sort()
-    const helm = spawnSync(await helmPath(), ['template', 'bench', path.join(dir, 'chart')], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } })
-    assert.is(helm.status, 0, helm.stderr)
-    const fromHelm = objects(helm.stdout).sort()
-    assert.is(fromHomelab.length, objectFileCount(apps))
-    assert.equal(fromHomelab, fromHelm)
-    // YAML 1.1 traps survive as strings on both sides
-    assert.ok(fromHelm.some((o) => o.includes('"FEATURE_FLAGS":"on"')))
-    assert.ok(fromHelm.some((o) => o.includes('"FEATURE_FLAGS":"no"')))
-  } finally {
-    removeDir(dir)
-  }
-})
+for (const [shape, writeChart] of [
+  ['umbrella', writeHelmChart],
+  ['flat', writeFlatHelmChart],
+] as const) {
+  test(`the homelab and the ${shape} Helm chart of the benchmark render the same objects`, async () => {
+    const dir = tempDir('homelab-bench-objects-')
+    try {
+      const apps = benchApps(8, 1)
+      writeHomelab(path.join(dir, 'homelab'), apps)
+      writeChart(path.join(dir, 'chart'), apps)
+      const rendered = await runCli(['render', '--config', 'homelab/homelab.config.yaml', '--out', 'out'], { cwd: dir })
+      assert.is(rendered.code, 0, rendered.stderr)
+      const fromHomelab = [...readTree(path.join(dir, 'out')).entries()]
+        .filter(([file]) => /^apps\/app-\d+\/(?!kustomization\.yaml)/.test(file))
+        .flatMap(([, text]) => objects(text))
+        .sort()
+      const helm = spawnSync(await helmPath(), ['template', 'bench', path.join(dir, 'chart')], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } })
+      assert.is(helm.status, 0, helm.stderr)
+      const fromHelm = objects(helm.stdout).sort()
+      assert.is(fromHomelab.length, objectFileCount(apps))
+      assert.equal(fromHomelab, fromHelm)
+      // YAML 1.1 traps survive as strings on both sides
+      assert.ok(fromHelm.some((o) => o.includes('"FEATURE_FLAGS":"on"')))
+      assert.ok(fromHelm.some((o) => o.includes('"FEATURE_FLAGS":"no"')))
+    } finally {
+      removeDir(dir)
+    }
+  })
+}
 
 test('a one-app change differs from the base config in one app only', () => {
   const base = benchApps(20)
@@ -74,7 +79,7 @@ test('a small run of the benchmark produces every row with finite numbers', asyn
   const size = result.sizes[0]!
   assert.is(size.apps, 5)
   assert.ok(size.files >= objectFileCount(benchApps(5)) + 5, `files: ${size.files}`)
-  for (const key of ['helmTemplate', 'check', 'helmOutputDir', 'render', 'floor', 'noop', 'change'] as const) finite(size[key], key)
+  for (const key of ['helmTemplate', 'helmFlatTemplate', 'check', 'helmOutputDir', 'render', 'floor', 'noop', 'change'] as const) finite(size[key], key)
   finite(result.version.homelab, 'homelab --version')
   finite(result.version.node, 'node -e 0')
   // the summary line and the file system agree on what a re-render wrote
