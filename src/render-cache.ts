@@ -95,7 +95,8 @@ export class RenderCache {
   }
 
   /**
-   * Store the memo (atomically). Apps not seen in this render are forgotten,
+   * Store the memo (atomically), unless the stored one already holds the same
+   * (a re-render that kept everything). Apps not seen in this render are forgotten,
    * unless only some apps were rendered. `written`: the recorded apps' files
    * are now in the output folder as recorded, so their status can be kept;
    * it names the files just written (paths like the plan's), too fresh to
@@ -118,6 +119,8 @@ export class RenderCache {
         }
       }
     }
+    // a re-render that kept everything as it was: the stored memo already says so
+    if (!options.partial && sameEntries(this.entries, this.fresh)) return
     const apps = Object.fromEntries(options.partial ? [...this.entries, ...this.fresh] : this.fresh)
     const stored: StoredCache = { format: FORMAT, outDir: this.outDir, apps }
     try {
@@ -135,6 +138,21 @@ interface CacheEntry {
   key: string
   /** Path inside the app's folder, sha256 of its bytes, and the file's status (FileStatus.key) once settled. */
   files: Array<[string, string, string?]>
+}
+
+/** Whether two memos hold the same apps, keys, files, hashes and statuses (a status stored as null is one not recorded). */
+function sameEntries(a: ReadonlyMap<string, CacheEntry>, b: ReadonlyMap<string, CacheEntry>): boolean {
+  if (a.size !== b.size) return false
+  for (const [id, entry] of b) {
+    const other = a.get(id)
+    if (!other || other.key !== entry.key || other.files.length !== entry.files.length) return false
+    for (let i = 0; i < entry.files.length; i++) {
+      const [file, hash, status] = entry.files[i] as CacheEntry['files'][number]
+      const [otherFile, otherHash, otherStatus] = other.files[i] as CacheEntry['files'][number]
+      if (file !== otherFile || hash !== otherHash || (status ?? null) !== (otherStatus ?? null)) return false
+    }
+  }
+  return true
 }
 
 interface StoredCache {

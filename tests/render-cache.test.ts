@@ -53,7 +53,8 @@ Memo('records every app with the hashes of its files, outside the output folder'
 Memo('render --check records only the apps whose files the folder already holds as rendered', async () => {
   const dir = copyExample()
   const cache = tempDir()
-  const memoApps = () => Object.keys((JSON.parse(readFileSync(path.join(cache, readdirSync(cache)[0] as string), 'utf8')) as { apps: object }).apps).sort()
+  // no memo file at all is a memo of no apps
+  const memoApps = () => readdirSync(cache).flatMap((file) => Object.keys((JSON.parse(readFileSync(path.join(cache, file), 'utf8')) as { apps: object }).apps)).sort()
   try {
     const check = () => runCli(['render', '--check', '--out', 'out'], { cwd: dir, env: { HOMELAB_CACHE_DIR: cache } })
     assert.is((await check()).code, 3, 'an empty folder differs')
@@ -126,6 +127,11 @@ Memo('settled files are known by their status; a same-size edit with the old mti
     await new Promise((resolve) => setTimeout(resolve, 2200))
     assert.is(written((await render(dir, cache)).stdout), 0)
     assert.ok(statuses().every((status) => typeof status === 'string'), 'every file settled: its status recorded')
+    // nothing changed since: the stored memo already says so, and is not written again
+    const memoBefore = statSync(memoFile)
+    assert.is(written((await render(dir, cache)).stdout), 0)
+    assert.is(statSync(memoFile).ino, memoBefore.ino, 'the memo of a re-render that kept everything is not rewritten')
+    assert.is(statSync(memoFile).mtimeMs, memoBefore.mtimeMs)
 
     // same size, same mtime: only the change time (and the content) differ
     const service = path.join(dir, 'out', 'apps', 'whoami', 'service.yaml')
@@ -136,6 +142,7 @@ Memo('settled files are known by their status; a same-size edit with the old mti
     assert.is(statSync(service).size, before.size)
     assert.is(written((await render(dir, cache)).stdout), 1)
     assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
+    assert.is.not(statSync(memoFile).ino, memoBefore.ino, 'a render that wrote a file stores the memo again')
   } finally {
     removeDir(dir)
     removeDir(cache)
