@@ -112,12 +112,22 @@ function alternate(contenders: readonly Contender[], warmup: number, runs: numbe
     for (let i = 0; i < contenders.length; i++) {
       const contender = contenders[(i + round) % contenders.length] as Contender
       contender.before?.()
+      settleDisk()
       const result = expectExit(runTimed(contender.command()), contender.expectExit, contender.name)
       contender.after?.(result, timed)
       if (timed) samples.get(contender.name)?.push(result.ms)
     }
   }
   return new Map([...samples].map(([name, s]) => [name, { samples: s, median: median(s) }]))
+}
+
+/**
+ * Have the kernel write earlier runs' files to disk now (`sync`), so that a run
+ * is not timed while the kernel writes back what the runs before it wrote.
+ * Where there is no `sync` command, runs go on without it.
+ */
+function settleDisk(): void {
+  spawnSync('sync', { stdio: 'ignore' })
 }
 
 /** `N written` of render's summary line. */
