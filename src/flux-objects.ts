@@ -1,3 +1,4 @@
+import { compare } from './order.js'
 import { toKubernetesYaml } from './yaml-source.js'
 import type { KustomizationFields } from './config/types.js'
 import type { ResolvedApp, ResolvedConfig } from './config/types.js'
@@ -69,7 +70,3 @@ export function fluxFiles(config: ResolvedConfig): Map<string, string> {
   return files
 }
 
-/** Byte-wise string order: the same on every machine and locale. */
-export function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync
 import type { Dirent } from 'node:fs'
 import { readdir, rmdir } from 'node:fs/promises'
 import path from 'node:path'
-import { compare } from './flux-objects.js'
+import { compare } from './order.js'
 import type { FileContent, Plan } from './render.js'
 
 /** The part of the output a write may change: all of `apps/`, or only some app folders (`--only`). */
@@ -36,11 +36,11 @@ function inScope(file: string, scope: Scope): boolean {
 
 /** Every file under `<out>/apps/` (paths relative to out, with `/`), sorted. */
 export async function listOutputFiles(outDir: string): Promise<string[]> {
-  return (await scanOutput(outDir)).files
+  return scanOutput(outDir).files
 }
 
-/** The files (sorted) and folders under `<out>/apps/`. */
-async function scanOutput(outDir: string): Promise<{ files: string[]; folders: string[] }> {
+/** The files (sorted) and folders under `<out>/apps/` (paths relative to out, with `/`). */
+export function scanOutput(outDir: string): { files: string[]; folders: string[] } {
   const root = path.join(outDir, APPS)
   let entries: Dirent[]
   try {
@@ -60,6 +60,13 @@ async function scanOutput(outDir: string): Promise<{ files: string[]; folders: s
     ;(entry.isDirectory() ? folders : files).push(`${APPS}/${path.sep === '/' ? inside : inside.split(path.sep).join('/')}`)
   }
   return { files: files.sort(compare), folders }
+}
+
+/** Whether a folder of the listing holds no file, at any depth: what a write killed between removing files and removing their folders leaves. */
+export function hasEmptyFolder(scanned: { files: readonly string[]; folders: readonly string[] }): boolean {
+  const holding = new Set<string>()
+  for (const file of scanned.files) for (let dir = path.posix.dirname(file); dir !== '.' && !holding.has(dir); dir = path.posix.dirname(dir)) holding.add(dir)
+  return scanned.folders.some((folder) => !holding.has(folder))
 }
 
 /**
@@ -89,10 +96,8 @@ export async function comparePlan(outDir: string, plan: Plan, scope: Scope = {})
  * write killed between removing files and removing their folders leaves.
  */
 async function compareScanned(outDir: string, plan: Plan, scope: Scope): Promise<{ changes: PlanChanges; emptyFolders: boolean; folders: Set<string> }> {
-  const scanned = await scanOutput(outDir)
-  const holding = new Set<string>()
-  for (const file of scanned.files) for (let dir = path.posix.dirname(file); dir !== '.' && !holding.has(dir); dir = path.posix.dirname(dir)) holding.add(dir)
-  const emptyFolders = scanned.folders.some((folder) => !holding.has(folder))
+  const scanned = scanOutput(outDir)
+  const emptyFolders = hasEmptyFolder(scanned)
   const existing = scanned.files.filter((file) => inScope(file, scope))
   const existingSet = new Set(existing)
   const added: string[] = []

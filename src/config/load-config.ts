@@ -6,11 +6,10 @@ import type { ValidateFunction } from 'ajv'
 import { HomelabError } from '../errors.js'
 import { readYamlData } from '../yaml-source.js'
 import type { YamlSource } from '../yaml-source.js'
+import { CONFIG_SCHEMA_PATH } from './paths.js'
 import { assertValid, createAjv } from './schema-check.js'
 import type { RawConfig } from './types.js'
 
-/** Where the JSON Schema of the config lives (also what editors use through the modeline). */
-export const CONFIG_SCHEMA_PATH = new URL('../../schema/homelab.config.schema.json', import.meta.url)
 
 /** The config as written, checked against the schema, with its source kept for error locations. */
 export interface LoadedConfig {

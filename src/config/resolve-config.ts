@@ -5,6 +5,7 @@ import { didYouMean } from '../suggest.js'
 import { loadTemplate, openTemplateLibrary } from '../templates/load-templates.js'
 import type { Template, TemplateLibrary } from '../templates/load-templates.js'
 import { locate } from '../yaml-source.js'
+import { templatesDirOf } from './paths.js'
 import { assertValid } from './schema-check.js'
 import type { LoadedConfig } from './load-config.js'
 import type { RawApp, ResolvedApp, ResolvedConfig } from './types.js'
@@ -15,10 +16,6 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
 export const DEFAULT_KUSTOMIZATION = { interval: '10m', prune: true } as const
 
-/** Where templates are read from: `templates/` beside the config. */
-export function templatesDirOf(loaded: Pick<LoadedConfig, 'root'>): string {
-  return path.join(loaded.root, 'templates')
-}
 
 /**
  * Apply every rule of the config that the schema cannot express: ids,

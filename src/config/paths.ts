@@ -1,0 +1,13 @@
+/**
+ * Where homelab finds what a config depends on, without loading anything:
+ * the render memo asks before a render loads the config (render-cache.ts).
+ */
+import path from 'node:path'
+
+/** Where the JSON Schema of the config lives (also what editors use through the modeline). */
+export const CONFIG_SCHEMA_PATH = new URL('../../schema/homelab.config.schema.json', import.meta.url)
+
+/** Where templates are read from: `templates/` beside the config. */
+export function templatesDirOf(loaded: { root: string }): string {
+  return path.join(loaded.root, 'templates')
+}
