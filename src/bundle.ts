@@ -7,8 +7,9 @@
  * compiled). Libraries found at run time or used by a few commands stay
  * outside: simple-git, execa, kubernetes-models.
  *
- * dist/bundle/code-fingerprint.txt records a hash of the bundle, which the
- * render memo uses to forget renders made by other code.
+ * dist/bundle/code-fingerprint.txt records a hash of the bundle and of the
+ * validators compiled from schemas (dist/config/*.cjs), which the render memo
+ * uses to forget renders made by other code.
  */
 import { createHash } from 'node:crypto'
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -51,6 +52,9 @@ async function bundle(): Promise<void> {
   })
   const hash = createHash('sha256')
   for (const file of readdirSync(outdir).sort()) if (file.endsWith('.js')) hash.update(file).update(readFileSync(path.join(outdir, file)))
+  // and the validators the build compiled from schemas, which the bundle loads from dist/config
+  const validators = fileURLToPath(new URL('./config/', import.meta.url))
+  for (const file of readdirSync(validators).sort()) if (file.endsWith('.cjs')) hash.update(file).update(readFileSync(path.join(validators, file)))
   writeFileSync(path.join(outdir, CODE_FINGERPRINT_FILE), `${hash.digest('hex')}\n`)
 }
 

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto'
 import { lstatSync, readFileSync, readdirSync } from 'node:fs'
+import type { Dirent } from 'node:fs'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { CONFIG_SCHEMA_PATH, templatesDirOf } from './config/paths.js'
 import type { ResolvedApp, ResolvedConfig } from './config/types.js'
-import type { FileContent } from './render.js'
-import { readIfExists } from './write-plan.js'
+import type { FileContent, Plan } from './render.js'
+import { hasEmptyFolder, readIfExists, scanOutput } from './write-plan.js'
 import type { Template, TemplateLibrary } from './templates/load-templates.js'
 
 /**
@@ -26,6 +28,13 @@ import type { Template, TemplateLibrary } from './templates/load-templates.js'
  * at least STAT_SETTLE_MS old, so that a file changed again within the clock's
  * resolution is never mistaken for the one written ("racily clean").
  *
+ * A render that left the output folder holding exactly its plan also records
+ * its inputs (renderInputs: the config's bytes, every file under templates/,
+ * the config schema, homelab's code) and the files outside app folders. The
+ * next render with the same inputs, into a folder that still holds exactly
+ * the recorded files with their recorded statuses, would change nothing: it
+ * is known without reading the config (unchangedRender).
+ *
  * The memo lives in the user's cache folder (HOMELAB_CACHE_DIR, else
  * $XDG_CACHE_HOME/homelab, else ~/.cache/homelab), one file per output folder,
  * never in the output. HOMELAB_CACHE=0 turns it off.
@@ -35,31 +44,67 @@ export class RenderCache {
   private readonly fresh = new Map<string, CacheEntry>()
   /** Apps rendered in this run: their files' contents, hashed when the memo is saved (see save's `differs`). */
   private readonly rendered = new Map<string, { key: string; files: ReadonlyArray<readonly [string, FileContent]> }>()
+  /** This render's inputs and its files outside app folders (recordRun), hashed when the memo is saved. */
+  private run?: { inputs: string; apps: number; files: ReadonlyArray<readonly [string, FileContent]> }
 
   private constructor(
     private readonly file: string,
     private readonly outDir: string,
     private readonly base: string,
     entries: Record<string, CacheEntry>,
+    private readonly storedRun: RunRecord | undefined,
   ) {
     this.entries = new Map(Object.entries(entries))
   }
 
+  /**
+   * Whether a whole render with `inputs` (renderInputs) into `outDir` would
+   * change nothing: the last render that left the folder holding exactly its
+   * plan had these inputs, and the folder still holds exactly the files it
+   * left, each with its recorded status (every one settled), and no other
+   * file or empty folder. The counts are for the summary line.
+   */
+  static unchangedRender(outDir: string, inputs: string): { apps: number; files: number } | undefined {
+    if (!cacheEnabled()) return undefined
+    const absolute = path.resolve(outDir)
+    let stored: StoredCache
+    try {
+      stored = JSON.parse(readFileSync(memoFile(absolute), 'utf8')) as StoredCache
+    } catch {
+      return undefined
+    }
+    const run = stored.run
+    if (stored.format !== FORMAT || stored.outDir !== absolute || !run || run.inputs !== inputs) return undefined
+    const expected = new Set<string>()
+    const asRecorded = (file: string, recorded: string | null | undefined) => {
+      expected.add(file)
+      return typeof recorded === 'string' && fileStatus(path.join(absolute, file))?.key === recorded
+    }
+    for (const [id, entry] of Object.entries(stored.apps)) {
+      for (const [file, , status] of entry.files) if (!asRecorded(`apps/${id}/${file}`, status)) return undefined
+    }
+    for (const [file, , status] of run.files) if (!asRecorded(file, status)) return undefined
+    const scanned = scanOutput(absolute)
+    if (scanned.files.length !== expected.size || !scanned.files.every((file) => expected.has(file)) || hasEmptyFolder(scanned)) return undefined
+    return { apps: run.apps, files: expected.size }
+  }
+
   /** The memo of `outDir`, or undefined when caching is off. A missing or unreadable memo is an empty one. */
   static async open(outDir: string, config: ResolvedConfig, library: TemplateLibrary): Promise<RenderCache | undefined> {
-    if (process.env.HOMELAB_CACHE === '0') return undefined
+    if (!cacheEnabled()) return undefined
     const absolute = path.resolve(outDir)
-    const file = path.join(cacheDir(), `${sha256(absolute).slice(0, 24)}.json`)
+    const file = memoFile(absolute)
     let entries: Record<string, CacheEntry> = {}
+    let run: RunRecord | undefined
     try {
       // synchronous, as every small read of a render (see readIfExists)
       const stored = JSON.parse(readFileSync(file, 'utf8')) as StoredCache
-      if (stored.format === FORMAT && stored.outDir === absolute) entries = stored.apps
+      if (stored.format === FORMAT && stored.outDir === absolute) ({ apps: entries, run } = stored)
     } catch {
       // no memo yet, or an unreadable one: start empty
     }
     const base = sha256(JSON.stringify([await codeFingerprint(), partialsFingerprint(library), config.values, config.cluster, fluxContext(config)]))
-    return new RenderCache(file, absolute, base, entries)
+    return new RenderCache(file, absolute, base, entries, run)
   }
 
   /** The key of an app: changes whenever anything its output depends on changes. */
@@ -95,6 +140,20 @@ export class RenderCache {
   }
 
   /**
+   * The output folder now holds exactly `plan` (plus the files reuse kept),
+   * rendered from `inputs` (renderInputs) for `apps` apps: record it with the
+   * plan's files outside the app folders recorded or kept in this render.
+   */
+  recordRun(inputs: string, apps: number, plan: Plan): void {
+    const files: Array<readonly [string, FileContent]> = []
+    for (const [file, content] of plan) {
+      const id = file.split('/', 2)[1] as string
+      if (!this.rendered.has(id) && !this.fresh.has(id)) files.push([file, content])
+    }
+    this.run = { inputs, apps, files }
+  }
+
+  /**
    * Store the memo (atomically), unless the stored one already holds the same
    * (a re-render that kept everything). Apps not seen in this render are forgotten,
    * unless only some apps were rendered. `written`: the recorded apps' files
@@ -110,19 +169,20 @@ export class RenderCache {
       this.fresh.set(id, { key, files: files.map(([file, content]) => [file, sha256(content)]) })
     }
     this.rendered.clear()
+    const run: RunRecord | undefined = this.run && { inputs: this.run.inputs, apps: this.run.apps, files: this.run.files.map(([file, content]) => [file, sha256(content)]) }
     if (options.written) {
-      for (const [id, entry] of this.fresh) {
-        for (const item of entry.files) {
-          if (item[2] !== undefined || options.written.has(`apps/${id}/${item[0]}`)) continue
-          const status = fileStatus(path.join(this.outDir, 'apps', id, item[0]))
-          if (status && settled(status)) item[2] = status.key
-        }
+      const settle = (file: string, item: [string, string, string?]) => {
+        if (item[2] !== undefined || options.written?.has(file)) return
+        const status = fileStatus(path.join(this.outDir, file))
+        if (status && settled(status)) item[2] = status.key
       }
+      for (const [id, entry] of this.fresh) for (const item of entry.files) settle(`apps/${id}/${item[0]}`, item)
+      for (const item of run?.files ?? []) settle(item[0], item)
     }
     // a re-render that kept everything as it was: the stored memo already says so
-    if (!options.partial && sameEntries(this.entries, this.fresh)) return
+    if (!options.partial && sameEntries(this.entries, this.fresh) && sameRun(this.storedRun, run)) return
     const apps = Object.fromEntries(options.partial ? [...this.entries, ...this.fresh] : this.fresh)
-    const stored: StoredCache = { format: FORMAT, outDir: this.outDir, apps }
+    const stored: StoredCache = { format: FORMAT, outDir: this.outDir, apps, ...(run && !options.partial ? { run } : {}) }
     try {
       await mkdir(path.dirname(this.file), { recursive: true })
       const temp = `${this.file}.${process.pid}.tmp`
@@ -145,42 +205,108 @@ function sameEntries(a: ReadonlyMap<string, CacheEntry>, b: ReadonlyMap<string, 
   if (a.size !== b.size) return false
   for (const [id, entry] of b) {
     const other = a.get(id)
-    if (!other || other.key !== entry.key || other.files.length !== entry.files.length) return false
-    for (let i = 0; i < entry.files.length; i++) {
-      const [file, hash, status] = entry.files[i] as CacheEntry['files'][number]
-      const [otherFile, otherHash, otherStatus] = other.files[i] as CacheEntry['files'][number]
-      if (file !== otherFile || hash !== otherHash || (status ?? null) !== (otherStatus ?? null)) return false
-    }
+    if (!other || other.key !== entry.key || !sameFiles(other.files, entry.files)) return false
   }
   return true
+}
+
+function sameFiles(a: ReadonlyArray<[string, string, string?]>, b: ReadonlyArray<[string, string, string?]>): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const [file, hash, status] = a[i] as [string, string, string?]
+    const [otherFile, otherHash, otherStatus] = b[i] as [string, string, string?]
+    if (file !== otherFile || hash !== otherHash || (status ?? null) !== (otherStatus ?? null)) return false
+  }
+  return true
+}
+
+/** A render that left the output folder holding exactly its plan. */
+interface RunRecord {
+  /** renderInputs() of that render. */
+  inputs: string
+  /** Enabled apps of its config. */
+  apps: number
+  /** Its files outside app folders (the Flux folders): path under the output folder, sha256, status once settled. */
+  files: Array<[string, string, string?]>
+}
+
+/** Whether two run records are the same (a status stored as null is one not recorded). */
+function sameRun(a: RunRecord | undefined, b: RunRecord | undefined): boolean {
+  if (!a || !b) return a === b
+  return a.inputs === b.inputs && a.apps === b.apps && sameFiles(a.files, b.files)
 }
 
 interface StoredCache {
   format: number
   outDir: string
   apps: Record<string, CacheEntry>
+  run?: RunRecord
 }
 
-const FORMAT = 2
+const FORMAT = 3
 
 /** How old a file's last change must be before its status stands for its content (well above any file system's clock resolution). */
 const STAT_SETTLE_MS = 2000
 
 interface FileStatus {
-  /** size, inode, modification and change time (ns): changes whenever the content can have. */
+  /** size, inode, modification and change time: changes whenever the content can have. */
   key: string
   changedMs: number
 }
 
 /** A regular file's status; undefined when it is missing or not a file. */
 function fileStatus(file: string): FileStatus | undefined {
-  const stat = lstatSync(file, { bigint: true, throwIfNoEntry: false })
+  // times in ms with their fraction (µs on Linux), not BigInt ns, which cost more to read: a change
+  // after a status was recorded moves the change time by far more, as statuses settle for STAT_SETTLE_MS
+  const stat = lstatSync(file, { throwIfNoEntry: false })
   if (!stat?.isFile()) return undefined
-  return { key: `${stat.size}:${stat.ino}:${stat.mtimeNs}:${stat.ctimeNs}`, changedMs: Number(stat.ctimeNs / 1_000_000n) }
+  return { key: `${stat.size}:${stat.ino}:${stat.mtimeMs}:${stat.ctimeMs}`, changedMs: stat.ctimeMs }
 }
 
 function settled(status: FileStatus): boolean {
   return status.changedMs < Date.now() - STAT_SETTLE_MS
+}
+
+function cacheEnabled(): boolean {
+  return process.env.HOMELAB_CACHE !== '0'
+}
+
+/** The memo file of an output folder (absolute path). */
+function memoFile(outDir: string): string {
+  return path.join(cacheDir(), `${sha256(outDir).slice(0, 24)}.json`)
+}
+
+/**
+ * What a whole render of `configPath` depends on, besides the output folder:
+ * the config's path and bytes, every file under templates/ (path and bytes),
+ * the config schema and homelab's code, hashed. Undefined when the memo is
+ * off, or when it cannot be told surely: a link or anything but files and
+ * folders under templates/, or a file that cannot be read.
+ */
+export async function renderInputs(configPath: string): Promise<string | undefined> {
+  if (!cacheEnabled()) return undefined
+  const config = path.resolve(configPath)
+  const templates = templatesDirOf({ root: path.dirname(config) })
+  try {
+    const hash = createHash('sha256').update(`${FORMAT}\0${config}\0`).update(readFileSync(config))
+    hash.update('\0').update(readFileSync(CONFIG_SCHEMA_PATH)).update('\0').update(await codeFingerprint())
+    let entries: Dirent[] = []
+    try {
+      entries = readdirSync(templates, { recursive: true, withFileTypes: true })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined
+    }
+    const files: string[] = []
+    for (const entry of entries) {
+      if (entry.isDirectory()) continue
+      if (!entry.isFile()) return undefined
+      files.push(path.relative(templates, path.join(entry.parentPath ?? entry.path, entry.name)))
+    }
+    for (const file of files.sort()) hash.update(`\0${file}\0`).update(readFileSync(path.join(templates, file)))
+    return hash.digest('hex')
+  } catch {
+    return undefined
+  }
 }
 
 function cacheDir(): string {
@@ -218,7 +344,14 @@ function partialsFingerprint(library: TemplateLibrary): string {
  * homelab's rendering code and the libraries that shape its output: a new
  * version of any of them may render other bytes or check differently.
  */
+let codeHash: Promise<string> | undefined
+
 async function codeFingerprint(): Promise<string> {
+  codeHash ??= computeCodeFingerprint()
+  return codeHash
+}
+
+async function computeCodeFingerprint(): Promise<string> {
   // run from the bundle: the build's hash of it, yaml and handlebars included (bundle.ts)
   try {
     return readFileSync(new URL('./code-fingerprint.txt', import.meta.url), 'utf8')
@@ -228,7 +361,8 @@ async function codeFingerprint(): Promise<string> {
   const root = fileURLToPath(new URL('.', import.meta.url))
   const extension = path.extname(fileURLToPath(import.meta.url))
   const modules = readdirSync(root, { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith(extension))
+    // the modules, and the validators the build compiles from schemas (.cjs)
+    .filter((file) => file.endsWith(extension) || file.endsWith('.cjs'))
     .sort()
     .map((file) => [file, readFileSync(path.join(root, file), 'utf8')])
   const { createRequire } = await import('node:module')

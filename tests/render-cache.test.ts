@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { TEMP_MARK } from '../src/write-plan.ts'
 import { copyExample, readTree, removeDir, runCli, tempDir } from './helpers/cli.ts'
 
 /**
@@ -143,6 +144,81 @@ Memo('settled files are known by their status; a same-size edit with the old mti
     assert.is(written((await render(dir, cache)).stdout), 1)
     assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
     assert.is.not(statSync(memoFile).ino, memoBefore.ino, 'a render that wrote a file stores the memo again')
+  } finally {
+    removeDir(dir)
+    removeDir(cache)
+  }
+})
+
+/** A render with DEBUG=homelab: whether the memo knew the folder unchanged without rendering, and the summary's counts. */
+async function renderTold(dir: string, cacheDir: string, args: string[] = ['render', '--out', 'out'], env: Record<string, string> = {}) {
+  const result = await runCli(args, { cwd: dir, env: { HOMELAB_CACHE_DIR: cacheDir, DEBUG: 'homelab', ...env } })
+  return {
+    code: result.code,
+    known: result.stderr.includes('render memo: same inputs'),
+    written: written(result.stdout),
+    removed: Number(/ (\d+) removed/.exec(result.stdout)?.[1]),
+    stdout: result.stdout,
+  }
+}
+
+Memo('same inputs, untouched folder: known unchanged without rendering; any change to the inputs or the folder renders', async () => {
+  const dir = copyExample()
+  const cache = tempDir()
+  const out = path.join(dir, 'out')
+  try {
+    await render(dir, cache)
+    await new Promise((resolve) => setTimeout(resolve, 2200))
+    assert.not.ok((await renderTold(dir, cache)).known, 'the Flux files were just written: their statuses are not settled yet')
+    const first = await renderTold(dir, cache)
+    assert.ok(first.known, 'every status settled: known unchanged')
+    assert.is(first.code, 0)
+    assert.match(first.stdout, /rendered 7 apps into out\/: 0 written, 0 removed, \d+ unchanged/)
+    assert.is(Number(/ (\d+) unchanged/.exec(first.stdout)?.[1]), readTree(out).size)
+    const check = await renderTold(dir, cache, ['render', '--check', '--out', 'out'])
+    assert.ok(check.known && check.code === 0 && check.stdout.includes('out/ is up to date (7 apps'), check.stdout)
+    const expected = await fresh(dir)
+
+    // changes that write nothing: each renders, and the next render is known unchanged again
+    const config = path.join(dir, 'homelab.config.yaml')
+    writeFileSync(config, `${readFileSync(config, 'utf8')}# a comment\n`)
+    const afterComment = await renderTold(dir, cache)
+    assert.ok(!afterComment.known && afterComment.written === 0, 'a config byte changed: rendered')
+    assert.ok((await renderTold(dir, cache)).known)
+    writeFileSync(path.join(dir, 'templates', 'NOTES.md'), 'not a template\n')
+    assert.not.ok((await renderTold(dir, cache)).known, 'a new file under templates/: rendered')
+    assert.ok((await renderTold(dir, cache)).known)
+    assert.not.ok((await renderTold(dir, cache, ['render', '--out', 'out'], { HOMELAB_CACHE: '0' })).known, 'HOMELAB_CACHE=0: no memo')
+    symlinkSync(path.join(dir, 'templates', 'NOTES.md'), path.join(dir, 'templates', 'notes-link.md'))
+    assert.not.ok((await renderTold(dir, cache)).known, 'a link under templates/: never known unchanged')
+    unlinkSync(path.join(dir, 'templates', 'notes-link.md'))
+    assert.not.ok((await renderTold(dir, cache)).known, 'the link gone: inputs differ from the last record')
+    assert.ok((await renderTold(dir, cache)).known)
+
+    // the folder changed: what a render would undo is undone
+    writeFileSync(path.join(out, 'apps', 'whoami', 'extra.yaml'), 'kind: Extra\n')
+    assert.is((await renderTold(dir, cache, ['render', '--check', '--out', 'out'])).code, 3, 'a file the plan lacks: out of date')
+    const extra = await renderTold(dir, cache)
+    assert.ok(!extra.known && extra.removed === 1, 'the extra file removed')
+    assert.ok((await renderTold(dir, cache)).known)
+    mkdirSync(path.join(out, 'apps', 'whoami', 'empty'))
+    assert.not.ok((await renderTold(dir, cache)).known, 'an empty folder: rendered')
+    assert.not.ok(readdirSync(path.join(out, 'apps', 'whoami')).includes('empty'), 'and removed')
+    writeFileSync(path.join(out, 'apps', 'whoami', `.service.yaml${TEMP_MARK}0123456789ab`), 'apiVersion: v1\nkind: Serv')
+    assert.not.ok((await renderTold(dir, cache)).known, 'a temp file of a killed render: rendered')
+    assert.ok((await renderTold(dir, cache)).known)
+    rmSync(path.join(out, 'apps', 'flux', 'whoami.yaml'))
+    assert.is((await renderTold(dir, cache, ['render', '--check', '--out', 'out'])).code, 3, 'a missing Flux file: out of date')
+    const missing = await renderTold(dir, cache)
+    assert.ok(!missing.known && missing.written === 1, 'the missing file written again')
+    assert.equal(readTree(out), expected)
+
+    // a template edited: its apps render anew
+    const service = path.join(dir, 'templates', 'webapp', 'service.yaml.hbs')
+    writeFileSync(service, readFileSync(service, 'utf8').replace(/^kind: Service$/m, '# edited\nkind: Service'))
+    const edited = await renderTold(dir, cache)
+    assert.ok(!edited.known && edited.written === 2, 'both webapp instances')
+    assert.equal(readTree(out), await fresh(dir))
   } finally {
     removeDir(dir)
     removeDir(cache)

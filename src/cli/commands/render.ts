@@ -1,11 +1,11 @@
 import path from 'node:path'
-import { renderHomelab } from '../../index.js'
+import { RenderCache, renderInputs } from '../../render-cache.js'
 import { comparePlan, writePlan } from '../../write-plan.js'
 import type { PlanChanges } from '../../write-plan.js'
 import { ExitCode } from '../exit-code.js'
 import { UsageError, handleError } from '../handle-error.js'
 import type { GlobalOptions } from '../index.js'
-import { dim, formatDuration, green, info, plural } from '../output.js'
+import { dim, formatDuration, green, info, plural, write } from '../output.js'
 
 export interface RenderOptions extends GlobalOptions {
   out: string
@@ -27,15 +27,34 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   const started = performance.now()
   const only = parseIdList(options.only)
   const outDir = path.resolve(String(options.out))
-  const { config, plan, cache, kept } = await renderHomelab(String(options.config), { only, outDir })
-  const scope = { only: only ? new Set(only) : undefined, kept }
   const shownOut = displayDir(outDir)
+  const configPath = String(options.config)
+  // the same inputs as a render that left the folder as it still is: nothing to render, nothing to change
+  const inputs = only ? undefined : await renderInputs(configPath)
+  const unchanged = inputs === undefined ? undefined : RenderCache.unchangedRender(outDir, inputs)
+  if (unchanged) {
+    if (/(^|,)homelab(,|$)/.test(process.env.DEBUG ?? '')) {
+      write(`debug: render memo: same inputs as the render that left ${shownOut} as it is, and its ${unchanged.files} files as recorded\n`, process.stderr)
+    }
+    if (options.check) info(`${green('✔')} ${shownOut} is up to date (${plural(unchanged.apps, 'app')}, ${formatDuration(performance.now() - started)})`)
+    else info(`${green('✔')} rendered ${plural(unchanged.apps, 'app')} into ${shownOut}: 0 written, 0 removed, ${unchanged.files} unchanged ${dim(`(${formatDuration(performance.now() - started)})`)}`)
+    return
+  }
+  // loaded here, not at start-up: the answer above needs none of the rendering code
+  const { renderHomelab } = await import('../../index.js')
+  const { config, plan, cache, kept } = await renderHomelab(configPath, { only, outDir })
+  const scope = { only: only ? new Set(only) : undefined, kept }
   const appCount = only ? only.length : config.apps.length
+  // the folder now holds exactly this plan: remember its inputs, unless they changed while it rendered
+  const recordRun = async () => {
+    if (cache && inputs !== undefined && (await renderInputs(configPath)) === inputs) cache.recordRun(inputs, appCount, plan)
+  }
 
   if (options.check) {
     const changes = await comparePlan(outDir, plan, scope)
-    await cache?.save({ partial: only !== undefined, differs: new Set([...changes.added, ...changes.changed]) })
     const differing = changes.added.length + changes.changed.length + changes.removed.length
+    if (differing === 0) await recordRun()
+    await cache?.save({ partial: only !== undefined, differs: new Set([...changes.added, ...changes.changed]) })
     if (differing === 0) {
       info(`${green('✔')} ${shownOut} is up to date (${plural(appCount, 'app')}, ${formatDuration(performance.now() - started)})`)
       return
@@ -47,6 +66,7 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   }
 
   const changes = await writePlan(outDir, plan, scope)
+  await recordRun()
   await cache?.save({ partial: only !== undefined, written: new Set([...changes.added, ...changes.changed]) })
   const written = changes.added.length + changes.changed.length
   info(
