@@ -69,7 +69,10 @@ export class RenderCache {
     const absolute = path.resolve(outDir)
     let stored: StoredCache
     try {
-      stored = JSON.parse(readFileSync(memoFile(absolute), 'utf8')) as StoredCache
+      const text = readFileSync(memoFile(absolute), 'utf8')
+      // other inputs (the usual case when anything changed): known without parsing the memo
+      if (!text.includes(inputs)) return undefined
+      stored = JSON.parse(text) as StoredCache
     } catch {
       return undefined
     }
