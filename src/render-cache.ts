@@ -343,12 +343,12 @@ function partialsFingerprint(library: TemplateLibrary): string {
   return sha256(JSON.stringify(library.partials.map((p) => [p.name, p.source])))
 }
 
+let codeHash: Promise<string> | undefined
+
 /**
  * homelab's rendering code and the libraries that shape its output: a new
  * version of any of them may render other bytes or check differently.
  */
-let codeHash: Promise<string> | undefined
-
 async function codeFingerprint(): Promise<string> {
   codeHash ??= computeCodeFingerprint()
   return codeHash

@@ -1,6 +1,6 @@
 import { HomelabError } from '../errors.js'
 import { ExitCode } from './exit-code.js'
-import { red, write } from './output.js'
+import { debugEnabled, red, write } from './output.js'
 
 /** A usage mistake: unknown command or option (exit 2). */
 export class UsageError extends Error {
@@ -14,7 +14,7 @@ export class UsageError extends Error {
  */
 export function handleError(error: unknown): void {
   const prefix = red('error:', process.stderr)
-  const debug = /(^|,)homelab(,|$)/.test(process.env.DEBUG ?? '')
+  const debug = debugEnabled()
   if (error instanceof HomelabError) {
     write(`${prefix} ${error.oneLine}\n`, process.stderr)
     if (error.hint) write(`hint: ${error.hint}\n`, process.stderr)

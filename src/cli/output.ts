@@ -42,6 +42,11 @@ export function redactStreams(): void {
   }
 }
 
+/** DEBUG=homelab (or a list with homelab in it): stack traces, kept work folders, what the render memo decided. */
+export function debugEnabled(): boolean {
+  return /(^|,)homelab(,|$)/.test(process.env.DEBUG ?? '')
+}
+
 export function info(line = ''): void {
   write(`${line}\n`)
 }

@@ -1,6 +1,6 @@
 import type { PublishEvent, PublishResult } from '../../publish.js'
 import type { GlobalOptions } from '../index.js'
-import { dim, formatDuration, green, info, plural, warn, write } from '../output.js'
+import { debugEnabled, dim, formatDuration, green, info, plural, warn, write } from '../output.js'
 
 export interface PublishCommandOptions extends GlobalOptions {
   repo?: string
@@ -70,7 +70,7 @@ export async function publishCommand(options: PublishCommandOptions): Promise<vo
     message: options.message === undefined ? undefined : String(options.message),
     dryRun: Boolean(options.dryRun),
     allowEmpty: Boolean(options.allowEmpty),
-    keepWorkDir: /(^|,)homelab(,|$)/.test(process.env.DEBUG ?? ''),
+    keepWorkDir: debugEnabled(),
     onProgress: printEvent,
   })
   printResult(result, performance.now() - started)

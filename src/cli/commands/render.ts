@@ -5,7 +5,7 @@ import type { PlanChanges } from '../../write-plan.js'
 import { ExitCode } from '../exit-code.js'
 import { UsageError, handleError } from '../handle-error.js'
 import type { GlobalOptions } from '../index.js'
-import { dim, formatDuration, green, info, plural, write } from '../output.js'
+import { debugEnabled, dim, formatDuration, green, info, plural, write } from '../output.js'
 
 export interface RenderOptions extends GlobalOptions {
   out: string
@@ -33,7 +33,7 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   const inputs = only ? undefined : await renderInputs(configPath)
   const unchanged = inputs === undefined ? undefined : RenderCache.unchangedRender(outDir, inputs)
   if (unchanged) {
-    if (/(^|,)homelab(,|$)/.test(process.env.DEBUG ?? '')) {
+    if (debugEnabled()) {
       write(`debug: render memo: same inputs as the render that left ${shownOut} as it is, and its ${unchanged.files} files as recorded\n`, process.stderr)
     }
     if (options.check) info(`${green('✔')} ${shownOut} is up to date (${plural(unchanged.apps, 'app')}, ${formatDuration(performance.now() - started)})`)
@@ -54,7 +54,8 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
     const changes = await comparePlan(outDir, plan, scope)
     const differing = changes.added.length + changes.changed.length + changes.removed.length
     if (differing === 0) await recordRun()
-    await cache?.save({ partial: only !== undefined, differs: new Set([...changes.added, ...changes.changed]) })
+    // nothing was written: every recorded file can keep its status
+    await cache?.save({ partial: only !== undefined, differs: new Set([...changes.added, ...changes.changed]), written: new Set() })
     if (differing === 0) {
       info(`${green('✔')} ${shownOut} is up to date (${plural(appCount, 'app')}, ${formatDuration(performance.now() - started)})`)
       return
