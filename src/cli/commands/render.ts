@@ -36,8 +36,8 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
     if (debugEnabled()) {
       write(`debug: render memo: same inputs as the render that left ${shownOut} as it is, and its ${unchanged.files} files as recorded\n`, process.stderr)
     }
-    if (options.check) info(`${green('✔')} ${shownOut} is up to date (${plural(unchanged.apps, 'app')}, ${formatDuration(performance.now() - started)})`)
-    else info(`${green('✔')} rendered ${plural(unchanged.apps, 'app')} into ${shownOut}: 0 written, 0 removed, ${unchanged.files} unchanged ${dim(`(${formatDuration(performance.now() - started)})`)}`)
+    if (options.check) printUpToDate(shownOut, unchanged.apps, started)
+    else printRendered(shownOut, unchanged.apps, { written: 0, removed: 0, unchanged: unchanged.files }, started)
     return
   }
   // loaded here, not at start-up: the answer above needs none of the rendering code
@@ -56,10 +56,7 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
     if (differing === 0) await recordRun()
     // nothing was written: every recorded file can keep its status
     await cache?.save({ partial: only !== undefined, differs: new Set([...changes.added, ...changes.changed]), written: new Set() })
-    if (differing === 0) {
-      info(`${green('✔')} ${shownOut} is up to date (${plural(appCount, 'app')}, ${formatDuration(performance.now() - started)})`)
-      return
-    }
+    if (differing === 0) return printUpToDate(shownOut, appCount, started)
     printChanges(changes)
     info(`✖ ${shownOut} is out of date: ${plural(differing, 'file')} would change; run homelab render`)
     process.exitCode = ExitCode.Differences
@@ -69,11 +66,7 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   const changes = await writePlan(outDir, plan, scope)
   await recordRun()
   await cache?.save({ partial: only !== undefined, written: new Set([...changes.added, ...changes.changed]) })
-  const written = changes.added.length + changes.changed.length
-  info(
-    `${green('✔')} rendered ${plural(appCount, 'app')} into ${shownOut}: ${written} written, ${changes.removed.length} removed, ` +
-      `${changes.unchanged} unchanged ${dim(`(${formatDuration(performance.now() - started)})`)}`,
-  )
+  printRendered(shownOut, appCount, { written: changes.added.length + changes.changed.length, removed: changes.removed.length, unchanged: changes.unchanged }, started)
 }
 
 /** `render --watch`: render now and after every change; an error is printed and the watch goes on; Ctrl-C ends it with 0. */
@@ -100,6 +93,17 @@ async function watchRender(options: RenderOptions): Promise<void> {
   }
   // errors along the way were printed when they happened; stopping the watch is a success
   process.exitCode = ExitCode.Success
+}
+
+function printUpToDate(shownOut: string, apps: number, started: number): void {
+  info(`${green('✔')} ${shownOut} is up to date (${plural(apps, 'app')}, ${formatDuration(performance.now() - started)})`)
+}
+
+function printRendered(shownOut: string, apps: number, files: { written: number; removed: number; unchanged: number }, started: number): void {
+  info(
+    `${green('✔')} rendered ${plural(apps, 'app')} into ${shownOut}: ${files.written} written, ${files.removed} removed, ` +
+      `${files.unchanged} unchanged ${dim(`(${formatDuration(performance.now() - started)})`)}`,
+  )
 }
 
 function printChanges(changes: PlanChanges): void {
