@@ -70,6 +70,8 @@ interface Run {
   killed: boolean
   /** When `watch` (a file the render removes first) disappeared, in ms from the start. */
   writesFrom?: number
+  /** When `firstWrite` (the first file the render writes) appeared, in ms from the start. */
+  firstWriteAt?: number
 }
 
 interface RenderOptions {
@@ -79,6 +81,8 @@ interface RenderOptions {
   watch?: string
   /** SIGKILL this long after `watch` disappeared. */
   killAfterWritesMs?: number
+  /** A file the render writes before any other (writePlan writes the added files first, in path order): noted (firstWriteAt). */
+  firstWrite?: string
 }
 
 /** Run `homelab render` in `dir`, killing it as `options` say. */
@@ -86,11 +90,13 @@ function render(dir: string, out: string, options: RenderOptions = {}): Promise<
   return new Promise((resolve, reject) => {
     const started = performance.now()
     let writesFrom: number | undefined
+    let firstWriteAt: number | undefined
     let timer: NodeJS.Timeout | undefined
     const child = spawn(process.execPath, [BIN, 'render', '--out', out], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: 'ignore' })
     const kill = () => child.kill('SIGKILL')
     if (options.killAfterMs !== undefined) timer = setTimeout(kill, options.killAfterMs)
     const poll = options.watch === undefined ? undefined : setInterval(() => {
+      if (options.firstWrite !== undefined && firstWriteAt === undefined && existsSync(options.firstWrite)) firstWriteAt = performance.now() - started
       if (writesFrom !== undefined || existsSync(options.watch as string)) return
       writesFrom = performance.now() - started
       if (options.killAfterWritesMs !== undefined) timer = setTimeout(kill, options.killAfterWritesMs)
@@ -99,7 +105,7 @@ function render(dir: string, out: string, options: RenderOptions = {}): Promise<
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       clearInterval(poll)
-      resolve({ ms: performance.now() - started, code, killed: signal === 'SIGKILL', writesFrom })
+      resolve({ ms: performance.now() - started, code, killed: signal === 'SIGKILL', writesFrom, firstWriteAt })
     })
   })
 }
@@ -177,11 +183,16 @@ Crash(`a render of ${APPS} apps killed at ${MIN_KILLS}+ random moments: every fi
   }
   // how long a render over the old tree takes, and how long its write phase: its first write removes the dropped apps' files
   const watch = path.join(out, 'apps/app-0000/configmap.yaml')
+  // the first new app's first file: the first file written, after the removals and the empty folders' pruning
+  const firstWrite = path.join(out, `apps/app-${String(APPS).padStart(4, '0')}/configmap.yaml`)
+  assert.not.ok(oldTree.has(path.relative(out, firstWrite).split(path.sep).join('/')), 'the first written file is new')
   reset()
-  const full = await render(homelab, out, { watch })
+  const full = await render(homelab, out, { watch, firstWrite })
   assert.is(full.code, 0, 'the measuring render succeeds')
   assert.ok(full.writesFrom !== undefined, 'the measuring render was seen starting to write')
   const writeMs = Math.max(1, full.ms - full.writesFrom)
+  // where in that phase the files themselves start being written (removals and pruning come first)
+  const writeStart = full.firstWriteAt === undefined ? 0 : Math.min(writeMs, Math.max(0, full.firstWriteAt - full.writesFrom))
 
   const rng = mulberry32(SEED)
   const results: KillResult[] = []
@@ -208,17 +219,17 @@ Crash(`a render of ${APPS} apps killed at ${MIN_KILLS}+ random moments: every fi
       await attempt({ killAfterWritesMs: delay }, `${Math.round(delay)} ms into the writes`)
     }
   }
-  // none landed while files were being written (a slower or faster machine): aim earlier into the write phase
+  // none landed while files were being written (a slower or faster machine): aim just after the first write, ever closer
   const midWrite = () => results.some((r) => r.killed && r.written > 0 && r.unwritten > 0)
   for (let k = 1; !midWrite() && k <= MAX_AIMED; k++) {
-    const delay = rng.next() * writeMs * 0.5 ** k
+    const delay = writeStart + rng.next() * (writeMs - writeStart) * 0.5 ** k
     await attempt({ killAfterWritesMs: delay }, `${Math.round(delay)} ms into the writes`)
   }
 
   const table = results
     .map((r) => `${r.label}: ${r.killed ? 'killed' : 'finished'}, ${r.written} written/${r.unwritten} not yet/${r.removed} removed/${r.temps} temp`)
     .join('; ')
-  console.log(`crash: seed ${SEED}; render ${Math.round(full.ms)} ms, writes ${Math.round(writeMs)} ms, ${changedPaths.length} files change; ${table}`)
+  console.log(`crash: seed ${SEED}; render ${Math.round(full.ms)} ms, writes ${Math.round(writeMs)} ms (files from ${Math.round(writeStart)} ms), ${changedPaths.length} files change; ${table}`)
   assert.ok(problems.length === 0, `seed ${SEED} (replay with HOMELAB_FUZZ_SEED=${SEED}):\n${problems.slice(0, 10).join('\n')}`)
   assert.ok(results.filter((r) => r.killed).length >= MIN_KILLS, `at least ${MIN_KILLS} renders were killed: ${table}`)
   assert.ok(midWrite(), `some kill landed while files were being written: ${table}`)
