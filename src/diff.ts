@@ -3,14 +3,13 @@
  * repository): a unified diff per file and what that means per app, above
  * all which apps Flux would prune. Reads only; writes nothing.
  */
-import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff'
 import { parseAllDocuments } from 'yaml'
 import { FLUX_APPS_DIR, FLUX_BOOTSTRAP_DIR } from './flux-objects.js'
 import { compare } from './order.js'
 import type { FileContent, Plan } from './render.js'
-import { comparePlan, listOutputFiles, mapConcurrent } from './write-plan.js'
+import { comparePlan, listOutputFiles, readIfExists } from './write-plan.js'
 
 export type Change = 'added' | 'changed' | 'removed'
 
@@ -115,18 +114,18 @@ export function prunesOnDelete(kustomizationYaml: string): boolean {
 export async function diffPlan(outDir: string, plan: Plan): Promise<PlanDiff> {
   const changes = await comparePlan(outDir, plan)
   const existing = await listOutputFiles(outDir)
-  const read = (file: string) => readFile(path.join(outDir, file))
 
   const entries: Array<{ file: string; change: Change }> = [
     ...changes.added.map((file) => ({ file, change: 'added' as const })),
     ...changes.changed.map((file) => ({ file, change: 'changed' as const })),
     ...changes.removed.map((file) => ({ file, change: 'removed' as const })),
   ].sort((a, b) => compare(a.file, b.file))
+  // the files as they are now, one by one (see readIfExists)
   const before = new Map<string, Buffer>()
-  await mapConcurrent(
-    entries.filter((entry) => entry.change !== 'added'),
-    async ({ file }) => void before.set(file, await read(file)),
-  )
+  for (const { file, change } of entries) {
+    const content = change === 'added' ? undefined : readIfExists(path.join(outDir, file))
+    if (content) before.set(file, content)
+  }
   const files = entries.map(({ file, change }) => ({ file, change, patch: filePatch(file, before.get(file), plan.get(file)) }))
 
   const oldApps = appFolders(existing)

@@ -23,8 +23,6 @@ export interface PlanChanges {
 const APPS = 'apps'
 /** Temp files of an interrupted write; never in a plan, so the next write removes them. */
 export const TEMP_MARK = '.homelab-tmp-'
-/** Files read at once (mapConcurrent). */
-const CONCURRENCY = 64
 
 function inScope(file: string, scope: Scope): boolean {
   if (!file.startsWith(`${APPS}/`)) return false
@@ -87,14 +85,14 @@ function toBuffer(content: FileContent): Buffer {
 
 /** What writing `plan` into `outDir` would change, without changing anything. */
 export async function comparePlan(outDir: string, plan: Plan, scope: Scope = {}): Promise<PlanChanges> {
-  return (await compareScanned(outDir, plan, scope)).changes
+  return compareScanned(outDir, plan, scope).changes
 }
 
 /**
  * comparePlan, and whether `apps/` holds a folder without any file: what a
  * write killed between removing files and removing their folders leaves.
  */
-async function compareScanned(outDir: string, plan: Plan, scope: Scope): Promise<{ changes: PlanChanges; emptyFolders: boolean; folders: Set<string> }> {
+function compareScanned(outDir: string, plan: Plan, scope: Scope): { changes: PlanChanges; emptyFolders: boolean; folders: Set<string> } {
   const scanned = scanOutput(outDir)
   const emptyFolders = hasEmptyFolder(scanned)
   const existing = scanned.files.filter((file) => inScope(file, scope))
@@ -127,11 +125,12 @@ async function compareScanned(outDir: string, plan: Plan, scope: Scope): Promise
  *
  * Removals, writes and the pruning of empty folders are synchronous, one
  * after another: creating a file is work in the kernel, which Node's thread
- * pool does not make cheaper, and its hand-offs cost more than they hide. A loop wrote a 1000-app render's 6,753 new files in
- * about 0.42 s, where 64 at once took 0.8 s (2-core VM, docs/benchmark.md).
+ * pool does not make cheaper, and its hand-offs cost more than they hide. A
+ * loop wrote a 1000-app render's 6,753 new files in about 0.42 s, where 64
+ * at once took 0.8 s (2-core VM, docs/benchmark.md).
  */
 export async function writePlan(outDir: string, plan: Plan, scope: Scope = {}): Promise<PlanChanges> {
-  const { changes, emptyFolders, folders: existing } = await compareScanned(outDir, plan, scope)
+  const { changes, emptyFolders, folders: existing } = compareScanned(outDir, plan, scope)
   const toWrite = [...changes.added, ...changes.changed]
   // removals first: a file the plan drops may stand where a planned folder goes
   for (const file of changes.removed) rmSync(path.join(outDir, file), { force: true, recursive: true })
@@ -183,16 +182,4 @@ function removeEmptyFolders(dir: string): boolean {
     }
   }
   return empty
-}
-
-/** Run `fn` over `items` with at most CONCURRENCY at once. */
-export async function mapConcurrent<T>(items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T
-      await fn(item)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker))
 }

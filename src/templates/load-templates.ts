@@ -72,7 +72,6 @@ export interface TemplateLibrary {
 export const PARTIALS_DIR = '_partials'
 const TEMPLATE_META = 'template.yaml'
 
-
 /** List the template folders and read the shared partials. */
 export function openTemplateLibrary(dir: string): TemplateLibrary {
   // synchronous listing and reading: a few small files, nothing else to do meanwhile
