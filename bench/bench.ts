@@ -208,73 +208,70 @@ function benchSize(apps: number, ctx: Context): SizeResult {
   const changeRewritten: Rewritten = { summary: [], onDisk: [] }
   let before = new Map<string, string>()
   let variant = 0
-  log(`${apps} apps: ${ctx.options.warmup} warm-up + ${ctx.options.runs} timed rounds of 8 contenders`)
-  const times = alternate(
-    [
-      { name: 'helm template', command: () => helm(), expectExit: 0 },
-      { name: 'helm template, flat chart', command: () => helmFlat(), expectExit: 0 },
-      // into an empty folder every file differs: exit 3
-      { name: 'render --check', command: () => ({ ...homelab(home, 'render', '--check', '--out', empty), discardStdout: true }), expectExit: 3 },
-      {
-        name: 'helm template --output-dir',
-        command: () => helm('--output-dir', nextFresh()),
-        expectExit: 0,
-        after: () => {
-          // bench/charts/<app>/templates/<file>: a file per object file, as homelab writes them
-          const written = readdirSync(path.join(fresh, 'bench', 'charts')).reduce((sum, app) => sum + readdirSync(path.join(fresh, 'bench', 'charts', app, 'templates')).length, 0)
-          if (written !== objectFileCount(list)) throw new Error(`helm --output-dir wrote ${written} files, expected ${objectFileCount(list)}`)
-          removeFresh()
-        },
+  const contenders: Contender[] = [
+    { name: 'helm template', command: () => helm(), expectExit: 0 },
+    { name: 'helm template, flat chart', command: () => helmFlat(), expectExit: 0 },
+    // into an empty folder every file differs: exit 3
+    { name: 'render --check', command: () => ({ ...homelab(home, 'render', '--check', '--out', empty), discardStdout: true }), expectExit: 3 },
+    {
+      name: 'helm template --output-dir',
+      command: () => helm('--output-dir', nextFresh()),
+      expectExit: 0,
+      after: () => {
+        // bench/charts/<app>/templates/<file>: a file per object file, as homelab writes them
+        const written = readdirSync(path.join(fresh, 'bench', 'charts')).reduce((sum, app) => sum + readdirSync(path.join(fresh, 'bench', 'charts', app, 'templates')).length, 0)
+        if (written !== objectFileCount(list)) throw new Error(`helm --output-dir wrote ${written} files, expected ${objectFileCount(list)}`)
+        removeFresh()
       },
-      {
-        name: 'render',
-        command: () => homelab(home, 'render', '--out', nextFresh()),
-        expectExit: 0,
-        after: (result) => {
-          if (writtenCount(result) !== files) throw new Error(`render wrote ${writtenCount(result)} files, expected ${files}`)
-          removeFresh()
-        },
+    },
+    {
+      name: 'render',
+      command: () => homelab(home, 'render', '--out', nextFresh()),
+      expectExit: 0,
+      after: (result) => {
+        if (writtenCount(result) !== files) throw new Error(`render wrote ${writtenCount(result)} files, expected ${files}`)
+        removeFresh()
       },
-      {
-        name: 'write floor',
-        command: () => ({ cmd: process.execPath, args: [floorScript, floorList, nextFresh()], cwd: dir, env: ctx.env }),
-        expectExit: 0,
-        after: () => {
-          if (snapshotFiles(fresh).size !== files) throw new Error(`the write floor wrote ${snapshotFiles(fresh).size} files, expected ${files}`)
-          removeFresh()
-        },
+    },
+    {
+      name: 'write floor',
+      command: () => ({ cmd: process.execPath, args: [floorScript, floorList, nextFresh()], cwd: dir, env: ctx.env }),
+      expectExit: 0,
+      after: () => {
+        if (snapshotFiles(fresh).size !== files) throw new Error(`the write floor wrote ${snapshotFiles(fresh).size} files, expected ${files}`)
+        removeFresh()
       },
-      {
-        name: 'no-op re-render',
-        command: () => homelab(home, 'render', '--out', steady),
-        expectExit: 0,
-        before: () => (before = snapshotFiles(steady)),
-        after: (result, timed) => {
-          if (!timed) return
-          noopRewritten.summary.push(writtenCount(result))
-          noopRewritten.onDisk.push(countTouched(before, snapshotFiles(steady)))
-        },
+    },
+    {
+      name: 'no-op re-render',
+      command: () => homelab(home, 'render', '--out', steady),
+      expectExit: 0,
+      before: () => (before = snapshotFiles(steady)),
+      after: (result, timed) => {
+        if (!timed) return
+        noopRewritten.summary.push(writtenCount(result))
+        noopRewritten.onDisk.push(countTouched(before, snapshotFiles(steady)))
       },
-      {
-        name: 'one-app change',
-        command: () => homelab(changeHome, 'render', '--out', changing),
-        expectExit: 0,
-        before: () => {
-          // 1, 2, 1, 2, ...: every run differs from the one before in one app's options
-          variant = (variant % 2) + 1
-          writeFileSync(path.join(changeHome, 'homelab.config.yaml'), homelabConfigText(benchApps(apps, variant)))
-          before = snapshotFiles(changing)
-        },
-        after: (result, timed) => {
-          if (!timed) return
-          changeRewritten.summary.push(writtenCount(result))
-          changeRewritten.onDisk.push(countTouched(before, snapshotFiles(changing)))
-        },
+    },
+    {
+      name: 'one-app change',
+      command: () => homelab(changeHome, 'render', '--out', changing),
+      expectExit: 0,
+      before: () => {
+        // 1, 2, 1, 2, ...: every run differs from the one before in one app's options
+        variant = (variant % 2) + 1
+        writeFileSync(path.join(changeHome, 'homelab.config.yaml'), homelabConfigText(benchApps(apps, variant)))
+        before = snapshotFiles(changing)
       },
-    ],
-    ctx.options.warmup,
-    ctx.options.runs,
-  )
+      after: (result, timed) => {
+        if (!timed) return
+        changeRewritten.summary.push(writtenCount(result))
+        changeRewritten.onDisk.push(countTouched(before, snapshotFiles(changing)))
+      },
+    },
+  ]
+  log(`${apps} apps: ${ctx.options.warmup} warm-up + ${ctx.options.runs} timed rounds of ${contenders.length} contenders`)
+  const times = alternate(contenders, ctx.options.warmup, ctx.options.runs)
   if (readdirSync(empty).length > 0) throw new Error('render --check wrote into its output folder')
 
   log(`${apps} apps: peak memory`)
