@@ -79,9 +79,9 @@ export class RenderCache {
     const run = stored.run
     if (stored.format !== FORMAT || stored.outDir !== absolute || !run || run.inputs !== inputs) return undefined
     const expected = new Set<string>()
-    const asRecorded = (file: string, recorded: string | null | undefined) => {
+    const asRecorded = (file: string, recorded: Status | null | undefined) => {
       expected.add(file)
-      return typeof recorded === 'string' && fileStatus(path.join(absolute, file))?.key === recorded
+      return !!recorded && sameStatus(fileStatus(`${absolute}/${file}`), recorded)
     }
     for (const [id, entry] of Object.entries(stored.apps)) {
       for (const [file, , status] of entry.files) if (!asRecorded(`apps/${id}/${file}`, status)) return undefined
@@ -123,15 +123,16 @@ export class RenderCache {
     const entry = this.entries.get(app.id)
     if (!entry || entry.key !== key) return undefined
     const files: CacheEntry['files'] = []
+    const folder = `${this.outDir}/apps/${app.id}/`
     for (const [file, hash, recorded] of entry.files) {
-      const full = path.join(this.outDir, 'apps', app.id, file)
+      const full = folder + file
       const status = fileStatus(full)
       if (status === undefined) return undefined
-      if (recorded === undefined || status.key !== recorded) {
+      if (!sameStatus(status, recorded)) {
         const content = readIfExists(full)
         if (!content || sha256(content) !== hash) return undefined
       }
-      files.push([file, hash, settled(status) ? status.key : undefined])
+      files.push([file, hash, settled(status) ? status : undefined])
     }
     this.fresh.set(app.id, { key, files })
     return files.map(([file]) => file)
@@ -174,10 +175,10 @@ export class RenderCache {
     this.rendered.clear()
     const run: RunRecord | undefined = this.run && { inputs: this.run.inputs, apps: this.run.apps, files: this.run.files.map(([file, content]) => [file, sha256(content)]) }
     if (options.written) {
-      const settle = (file: string, item: [string, string, string?]) => {
-        if (item[2] !== undefined || options.written?.has(file)) return
-        const status = fileStatus(path.join(this.outDir, file))
-        if (status && settled(status)) item[2] = status.key
+      const settle = (file: string, item: FileRecord) => {
+        if (item[2] || options.written?.has(file)) return
+        const status = fileStatus(`${this.outDir}/${file}`)
+        if (status && settled(status)) item[2] = status
       }
       for (const [id, entry] of this.fresh) for (const item of entry.files) settle(`apps/${id}/${item[0]}`, item)
       for (const item of run?.files ?? []) settle(item[0], item)
@@ -197,10 +198,12 @@ export class RenderCache {
   }
 }
 
+/** A file: its path (inside its app's folder, or under the output folder), sha256 of its bytes, and its status once settled (stored as null when not). */
+type FileRecord = [string, string, (Status | null)?]
+
 interface CacheEntry {
   key: string
-  /** Path inside the app's folder, sha256 of its bytes, and the file's status (FileStatus.key) once settled. */
-  files: Array<[string, string, string?]>
+  files: FileRecord[]
 }
 
 /** Whether two memos hold the same apps, keys, files, hashes and statuses (a status stored as null is one not recorded). */
@@ -213,12 +216,12 @@ function sameEntries(a: ReadonlyMap<string, CacheEntry>, b: ReadonlyMap<string, 
   return true
 }
 
-function sameFiles(a: ReadonlyArray<[string, string, string?]>, b: ReadonlyArray<[string, string, string?]>): boolean {
+function sameFiles(a: readonly FileRecord[], b: readonly FileRecord[]): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) {
-    const [file, hash, status] = a[i] as [string, string, string?]
-    const [otherFile, otherHash, otherStatus] = b[i] as [string, string, string?]
-    if (file !== otherFile || hash !== otherHash || (status ?? null) !== (otherStatus ?? null)) return false
+    const [file, hash, status] = a[i] as FileRecord
+    const [otherFile, otherHash, otherStatus] = b[i] as FileRecord
+    if (file !== otherFile || hash !== otherHash || !(status ? sameStatus(otherStatus ?? undefined, status) : !otherStatus)) return false
   }
   return true
 }
@@ -230,7 +233,7 @@ interface RunRecord {
   /** Enabled apps of its config. */
   apps: number
   /** Its files outside app folders (the Flux folders): path under the output folder, sha256, status once settled. */
-  files: Array<[string, string, string?]>
+  files: FileRecord[]
 }
 
 /** Whether two run records are the same (a status stored as null is one not recorded). */
@@ -246,28 +249,34 @@ interface StoredCache {
   run?: RunRecord
 }
 
-const FORMAT = 3
+const FORMAT = 4
 
 /** How old a file's last change must be before its status stands for its content (well above any file system's clock resolution). */
 const STAT_SETTLE_MS = 2000
 
-interface FileStatus {
-  /** size, inode, modification and change time: changes whenever the content can have. */
-  key: string
-  changedMs: number
-}
+/**
+ * A file's status: size, inode, modification and change time, which change
+ * whenever the content can have. Numbers, compared as numbers: JSON keeps
+ * them exactly, and turning them into text costs more than the lstat.
+ */
+type Status = [size: number, ino: number, mtimeMs: number, ctimeMs: number]
 
 /** A regular file's status; undefined when it is missing or not a file. */
-function fileStatus(file: string): FileStatus | undefined {
+function fileStatus(file: string): Status | undefined {
   // times in ms with their fraction (µs on Linux), not BigInt ns, which cost more to read: a change
   // after a status was recorded moves the change time by far more, as statuses settle for STAT_SETTLE_MS
   const stat = lstatSync(file, { throwIfNoEntry: false })
   if (!stat?.isFile()) return undefined
-  return { key: `${stat.size}:${stat.ino}:${stat.mtimeMs}:${stat.ctimeMs}`, changedMs: stat.ctimeMs }
+  return [stat.size, stat.ino, stat.mtimeMs, stat.ctimeMs]
 }
 
-function settled(status: FileStatus): boolean {
-  return status.changedMs < Date.now() - STAT_SETTLE_MS
+/** Whether a file's status is the recorded one. */
+function sameStatus(status: Status | undefined, recorded: Status | null | undefined): boolean {
+  return !!status && !!recorded && status[0] === recorded[0] && status[1] === recorded[1] && status[2] === recorded[2] && status[3] === recorded[3]
+}
+
+function settled(status: Status): boolean {
+  return status[3] < Date.now() - STAT_SETTLE_MS
 }
 
 function cacheEnabled(): boolean {

@@ -120,14 +120,14 @@ Memo('settled files are known by their status; a same-size edit with the old mti
     await render(dir, cache)
     const memoFile = path.join(cache, readdirSync(cache)[0] as string)
     const statuses = () => {
-      const memo = JSON.parse(readFileSync(memoFile, 'utf8')) as { apps: Record<string, { files: Array<[string, string, string?]> }> }
+      const memo = JSON.parse(readFileSync(memoFile, 'utf8')) as { apps: Record<string, { files: Array<[string, string, unknown?]> }> }
       return Object.values(memo.apps).flatMap((entry) => entry.files.map((file) => file[2]))
     }
     // just written: too fresh to stand for its content
     assert.ok(statuses().every((status) => status === undefined), 'no status recorded for files changed moments ago')
     await new Promise((resolve) => setTimeout(resolve, 2200))
     assert.is(written((await render(dir, cache)).stdout), 0)
-    assert.ok(statuses().every((status) => typeof status === 'string'), 'every file settled: its status recorded')
+    assert.ok(statuses().every((status) => Array.isArray(status) && status.length === 4 && status.every(Number.isFinite)), 'every file settled: its status recorded')
     // nothing changed since: the stored memo already says so, and is not written again
     const memoBefore = statSync(memoFile)
     assert.is(written((await render(dir, cache)).stdout), 0)
