@@ -8,7 +8,7 @@ import type { ResolvedConfig } from './config/types.js'
 import { HomelabError } from './errors.js'
 import { render } from './render.js'
 import type { FileContent, Plan } from './render.js'
-import { RenderCache } from './render-cache.js'
+import type { RenderCache } from './render-cache.js'
 import type { Template, TemplateLibrary } from './templates/load-templates.js'
 
 export { loadConfig, parseConfig, displayPath } from './config/load-config.js'
@@ -28,8 +28,8 @@ export interface RenderedHomelab {
   cache?: RenderCache
   /**
    * Files of the output folder (paths like the plan's) that already hold what
-   * a render would write, known from the render memo: not rendered, not in
-   * the plan, kept as they are.
+   * a render would write, known from the render memo: not in the plan, kept
+   * as they are (apps not rendered again, Flux files rendered to the same bytes).
    */
   kept: Set<string>
 }
@@ -37,8 +37,8 @@ export interface RenderedHomelab {
 export interface RenderHomelabOptions {
   /** Render only these app ids (the Flux folders are always generated). */
   only?: readonly string[]
-  /** The output folder the plan is for: apps whose inputs did not change since they were rendered there are kept, not rendered. */
-  outDir?: string
+  /** The memo of the output folder the plan is for: apps whose inputs did not change since they were rendered there are kept, not rendered. */
+  cache?: RenderCache
 }
 
 /**
@@ -46,6 +46,7 @@ export interface RenderHomelabOptions {
  * templates it uses, render. Any error is thrown before anything is written.
  */
 export async function renderHomelab(configPath: string, options: RenderHomelabOptions = {}): Promise<RenderedHomelab> {
+  const { cache } = options
   const loaded = await loadConfig(configPath)
   const { config, library } = await resolveConfig(loaded)
   let only: Set<string> | undefined
@@ -61,7 +62,7 @@ export async function renderHomelab(configPath: string, options: RenderHomelabOp
     }
   }
   const targets = only ? config.apps.filter((app) => only.has(app.id)) : config.apps
-  const cache = options.outDir === undefined ? undefined : await RenderCache.open(options.outDir, config, library)
+  await cache?.begin(config, library)
   const keys = new Map<string, string>()
   const reused = new Map<string, string[]>()
   if (cache) {
@@ -94,6 +95,11 @@ export async function renderHomelab(configPath: string, options: RenderHomelabOp
     for (const [file, content] of files) plan.set(`apps/${app.id}/${file}`, content)
     if (cache) cache.record(app, keys.get(app.id) as string, files)
   }
-  for (const folder of ['flux', 'flux-bootstrap']) for (const [file, content] of byFolder.get(folder) ?? []) plan.set(`apps/${folder}/${file}`, content)
+  const generated = ['flux', 'flux-bootstrap'].flatMap((folder) => (byFolder.get(folder) ?? []).map(([file, content]): [string, FileContent] => [`apps/${folder}/${file}`, content]))
+  const keptGenerated = cache?.keepGenerated(generated)
+  for (const [file, content] of generated) {
+    if (keptGenerated?.has(file)) kept.add(file)
+    else plan.set(file, content)
+  }
   return { config, library, plan, cache, kept }
 }

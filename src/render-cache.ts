@@ -7,6 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CONFIG_SCHEMA_PATH, templatesDirOf } from './config/paths.js'
 import type { ResolvedApp, ResolvedConfig } from './config/types.js'
+import { compare } from './order.js'
 import type { FileContent, Plan } from './render.js'
 import { hasEmptyFolder, readIfExists, scanOutput } from './write-plan.js'
 import type { Template, TemplateLibrary } from './templates/load-templates.js'
@@ -33,7 +34,9 @@ import type { Template, TemplateLibrary } from './templates/load-templates.js'
  * the config schema, homelab's code) and the files outside app folders. The
  * next render with the same inputs, into a folder that still holds exactly
  * the recorded files with their recorded statuses, would change nothing: it
- * is known without reading the config (unchangedRender).
+ * is known without reading the config (unchangedRender). A render with other
+ * inputs still knows, from their digests and statuses, which of the files it
+ * generates outside app folders the folder already holds (keepGenerated).
  *
  * The memo lives in the user's cache folder (HOMELAB_CACHE_DIR, else
  * $XDG_CACHE_HOME/homelab, else ~/.cache/homelab), one file per output folder,
@@ -41,49 +44,59 @@ import type { Template, TemplateLibrary } from './templates/load-templates.js'
  */
 export class RenderCache {
   private readonly entries: Map<string, CacheEntry>
+  private readonly storedRun: RunRecord | undefined
+  private base = ''
+  private began = false
   private readonly fresh = new Map<string, CacheEntry>()
   /** Apps rendered in this run: their files' contents, hashed when the memo is saved (see save's `differs`). */
   private readonly rendered = new Map<string, { key: string; files: ReadonlyArray<readonly [string, FileContent]> }>()
   /** This render's inputs and its files outside app folders (recordRun), hashed when the memo is saved. */
   private run?: { inputs: string; apps: number; files: ReadonlyArray<readonly [string, FileContent]> }
+  /** Files outside app folders this render generated that the output folder holds as the last run left them (keepGenerated). */
+  private readonly keptGenerated = new Map<string, FileRecord>()
 
   private constructor(
     private readonly file: string,
     private readonly outDir: string,
-    private readonly base: string,
-    entries: Record<string, CacheEntry>,
-    private readonly storedRun: RunRecord | undefined,
+    stored: StoredCache | undefined,
   ) {
-    this.entries = new Map(Object.entries(entries))
+    this.entries = new Map(Object.entries(stored?.apps ?? {}))
+    this.storedRun = stored?.run
+  }
+
+  /** The memo of `outDir`, or undefined when caching is off. A missing or unreadable memo is an empty one. */
+  static open(outDir: string): RenderCache | undefined {
+    if (!cacheEnabled()) return undefined
+    const absolute = path.resolve(outDir)
+    const file = memoFile(absolute)
+    let stored: StoredCache | undefined
+    try {
+      // synchronous, as every small read of a render (see readIfExists)
+      const read = JSON.parse(readFileSync(file, 'utf8')) as StoredCache
+      if (read.format === FORMAT && read.outDir === absolute) stored = read
+    } catch {
+      // no memo yet, or an unreadable one: start empty
+    }
+    return new RenderCache(file, absolute, stored)
   }
 
   /**
-   * Whether a whole render with `inputs` (renderInputs) into `outDir` would
-   * change nothing: the last render that left the folder holding exactly its
-   * plan had these inputs, and the folder still holds exactly the files it
-   * left, each with its recorded status (every one settled), and no other
-   * file or empty folder. The counts are for the summary line.
+   * Whether a whole render with `inputs` (renderInputs) would change nothing:
+   * the last render that left the output folder holding exactly its plan had
+   * these inputs, and the folder still holds exactly the files it left, each
+   * with its recorded status (every one settled), and no other file or empty
+   * folder. The counts are for the summary line.
    */
-  static unchangedRender(outDir: string, inputs: string): { apps: number; files: number } | undefined {
-    if (!cacheEnabled()) return undefined
-    const absolute = path.resolve(outDir)
-    let stored: StoredCache
-    try {
-      const text = readFileSync(memoFile(absolute), 'utf8')
-      // other inputs (the usual case when anything changed): known without parsing the memo
-      if (!text.includes(inputs)) return undefined
-      stored = JSON.parse(text) as StoredCache
-    } catch {
-      return undefined
-    }
-    const run = stored.run
-    if (stored.format !== FORMAT || stored.outDir !== absolute || !run || run.inputs !== inputs) return undefined
+  unchangedRender(inputs: string): { apps: number; files: number } | undefined {
+    const run = this.storedRun
+    if (!run || run.inputs !== inputs) return undefined
+    const absolute = this.outDir
     const expected = new Set<string>()
     const asRecorded = (file: string, recorded: Status | null | undefined) => {
       expected.add(file)
       return !!recorded && sameStatus(fileStatus(`${absolute}/${file}`), recorded)
     }
-    for (const [id, entry] of Object.entries(stored.apps)) {
+    for (const [id, entry] of this.entries) {
       for (const [file, , status] of entry.files) if (!asRecorded(`apps/${id}/${file}`, status)) return undefined
     }
     for (const [file, , status] of run.files) if (!asRecorded(file, status)) return undefined
@@ -92,27 +105,16 @@ export class RenderCache {
     return { apps: run.apps, files: expected.size }
   }
 
-  /** The memo of `outDir`, or undefined when caching is off. A missing or unreadable memo is an empty one. */
-  static async open(outDir: string, config: ResolvedConfig, library: TemplateLibrary): Promise<RenderCache | undefined> {
-    if (!cacheEnabled()) return undefined
-    const absolute = path.resolve(outDir)
-    const file = memoFile(absolute)
-    let entries: Record<string, CacheEntry> = {}
-    let run: RunRecord | undefined
-    try {
-      // synchronous, as every small read of a render (see readIfExists)
-      const stored = JSON.parse(readFileSync(file, 'utf8')) as StoredCache
-      if (stored.format === FORMAT && stored.outDir === absolute) ({ apps: entries, run } = stored)
-    } catch {
-      // no memo yet, or an unreadable one: start empty
-    }
-    const base = sha256(JSON.stringify([await codeFingerprint(), partialsFingerprint(library), config.values, config.cluster, fluxContext(config)]))
-    return new RenderCache(file, absolute, base, entries, run)
+  /** Before any key: what every app's output depends on besides its own settings (the config and templates being resolved). */
+  async begin(config: ResolvedConfig, library: TemplateLibrary): Promise<void> {
+    this.began = true
+    this.base = sha256(JSON.stringify([await codeFingerprint(), partialsFingerprint(library), config.values, config.cluster, fluxContext(config)]))
   }
 
   /** The key of an app: changes whenever anything its output depends on changes. */
   key(app: ResolvedApp, template: Template): string {
-    return sha256(JSON.stringify([this.base, templateFingerprint(template), app.id, app.template, app.namespace, app.options]))
+    if (!this.began) throw new Error('RenderCache.begin() comes before any key')
+    return digest(JSON.stringify([this.base, templateFingerprint(template), app.id, app.template, app.namespace, app.options]))
   }
 
   /**
@@ -130,12 +132,30 @@ export class RenderCache {
       if (status === undefined) return undefined
       if (!sameStatus(status, recorded)) {
         const content = readIfExists(full)
-        if (!content || sha256(content) !== hash) return undefined
+        if (!content || digest(content) !== hash) return undefined
       }
       files.push([file, hash, settled(status) ? status : undefined])
     }
     this.fresh.set(app.id, { key, files })
     return files.map(([file]) => file)
+  }
+
+  /**
+   * Of the files outside app folders (the Flux folders) that this render
+   * generated, those the output folder holds as the last recorded run left
+   * them: the same digest, and the file's recorded status, so known without
+   * reading it. They need no writing, and are recorded as they are.
+   */
+  keepGenerated(files: Iterable<readonly [string, FileContent]>): Set<string> {
+    const kept = new Set<string>()
+    const recorded = new Map((this.storedRun?.files ?? []).map((record) => [record[0], record]))
+    for (const [file, content] of files) {
+      const record = recorded.get(file)
+      if (!record || !sameStatus(fileStatus(`${this.outDir}/${file}`), record[2]) || digest(content) !== record[1]) continue
+      kept.add(file)
+      this.keptGenerated.set(file, record)
+    }
+    return kept
   }
 
   /** Remember what an app rendered to (paths inside its folder → content; all checks passed). */
@@ -144,9 +164,10 @@ export class RenderCache {
   }
 
   /**
-   * The output folder now holds exactly `plan` (plus the files reuse kept),
-   * rendered from `inputs` (renderInputs) for `apps` apps: record it with the
-   * plan's files outside the app folders recorded or kept in this render.
+   * The output folder now holds exactly `plan` (plus the files reuse and
+   * keepGenerated kept), rendered from `inputs` (renderInputs) for `apps`
+   * apps: record it with its files outside the app folders, those of the plan
+   * and those kept.
    */
   recordRun(inputs: string, apps: number, plan: Plan): void {
     const files: Array<readonly [string, FileContent]> = []
@@ -170,10 +191,14 @@ export class RenderCache {
   async save(options: { partial?: boolean; written?: ReadonlySet<string>; differs?: ReadonlySet<string> } = {}): Promise<void> {
     for (const [id, { key, files }] of this.rendered) {
       if (options.differs && files.some(([file]) => options.differs?.has(`apps/${id}/${file}`))) continue
-      this.fresh.set(id, { key, files: files.map(([file, content]) => [file, sha256(content)]) })
+      this.fresh.set(id, { key, files: files.map(([file, content]) => [file, digest(content)]) })
     }
     this.rendered.clear()
-    const run: RunRecord | undefined = this.run && { inputs: this.run.inputs, apps: this.run.apps, files: this.run.files.map(([file, content]) => [file, sha256(content)]) }
+    const run: RunRecord | undefined = this.run && {
+      inputs: this.run.inputs,
+      apps: this.run.apps,
+      files: [...this.run.files.map(([file, content]): FileRecord => [file, digest(content)]), ...this.keptGenerated.values()].sort((a, b) => compare(a[0], b[0])),
+    }
     if (options.written) {
       const settle = (file: string, item: FileRecord) => {
         if (item[2] || options.written?.has(file)) return
@@ -198,7 +223,7 @@ export class RenderCache {
   }
 }
 
-/** A file: its path (inside its app's folder, or under the output folder), sha256 of its bytes, and its status once settled (stored as null when not). */
+/** A file: its path (inside its app's folder, or under the output folder), the digest of its bytes, and its status once settled (stored as null when not). */
 type FileRecord = [string, string, (Status | null)?]
 
 interface CacheEntry {
@@ -232,7 +257,7 @@ interface RunRecord {
   inputs: string
   /** Enabled apps of its config. */
   apps: number
-  /** Its files outside app folders (the Flux folders): path under the output folder, sha256, status once settled. */
+  /** Its files outside app folders (the Flux folders): path under the output folder, digest, status once settled. */
   files: FileRecord[]
 }
 
@@ -329,6 +354,15 @@ function cacheDir(): string {
 
 function sha256(data: FileContent | string): string {
   return createHash('sha256').update(data).digest('hex')
+}
+
+/**
+ * The digest the memo keeps of a file or a key: SHA-256 cut to 128 bits, in
+ * base64url (22 characters). Plenty to tell contents apart, and a third of the
+ * hex length: the memo of 1000 apps is read and written on every render.
+ */
+function digest(data: FileContent | string): string {
+  return createHash('sha256').update(data).digest('base64url').slice(0, 22)
 }
 
 function fluxContext(config: ResolvedConfig): object {

@@ -31,7 +31,8 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   const configPath = String(options.config)
   // the same inputs as a render that left the folder as it still is: nothing to render, nothing to change
   const inputs = only ? undefined : await renderInputs(configPath)
-  const unchanged = inputs === undefined ? undefined : RenderCache.unchangedRender(outDir, inputs)
+  const memo = RenderCache.open(outDir)
+  const unchanged = inputs && memo?.unchangedRender(inputs)
   if (unchanged) {
     if (debugEnabled()) {
       write(`debug: render memo: same inputs as the render that left ${shownOut} as it is, and its ${unchanged.files} files as recorded\n`, process.stderr)
@@ -42,7 +43,7 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   }
   // loaded here, not at start-up: the answer above needs none of the rendering code
   const { renderHomelab } = await import('../../index.js')
-  const { config, plan, cache, kept } = await renderHomelab(configPath, { only, outDir })
+  const { config, plan, cache, kept } = await renderHomelab(configPath, { only, cache: memo })
   const scope = { only: only ? new Set(only) : undefined, kept }
   const appCount = only ? only.length : config.apps.length
   // the folder now holds exactly this plan: remember its inputs, unless they changed while it rendered
