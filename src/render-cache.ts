@@ -9,7 +9,7 @@ import { CONFIG_SCHEMA_PATH, templatesDirOf } from './config/paths.js'
 import type { ResolvedApp, ResolvedConfig } from './config/types.js'
 import { compare } from './order.js'
 import type { FileContent, Plan } from './render.js'
-import { hasEmptyFolder, readIfExists, scanOutput } from './write-plan.js'
+import { APPS_DIR, countOutput, readIfExists } from './write-plan.js'
 import type { Template, TemplateLibrary } from './templates/load-templates.js'
 
 /**
@@ -90,19 +90,34 @@ export class RenderCache {
   unchangedRender(inputs: string): { apps: number; files: number } | undefined {
     const run = this.storedRun
     if (!run || run.inputs !== inputs) return undefined
-    const absolute = this.outDir
-    const expected = new Set<string>()
-    const asRecorded = (file: string, recorded: Status | null | undefined) => {
-      expected.add(file)
-      return !!recorded && sameStatus(fileStatus(`${absolute}/${file}`), recorded)
+    // every recorded file is there, a regular file with its recorded status...
+    let files = 0
+    let folders = 0
+    // ...and the folders holding them: every app's, and any folder below one or under apps/ (the Flux folders)
+    const otherFolders = new Set<string>()
+    const addFolders = (file: string, above: string) => {
+      for (let folder = path.posix.dirname(file); folder !== above && !otherFolders.has(folder); folder = path.posix.dirname(folder)) otherFolders.add(folder)
     }
     for (const [id, entry] of this.entries) {
-      for (const [file, , status] of entry.files) if (!asRecorded(`apps/${id}/${file}`, status)) return undefined
+      const folder = `${this.outDir}/${APPS_DIR}/${id}/`
+      for (const [file, , status] of entry.files) {
+        if (!sameStatus(fileStatus(folder + file), status)) return undefined
+        if (file.includes('/')) addFolders(`${APPS_DIR}/${id}/${file}`, `${APPS_DIR}/${id}`)
+      }
+      files += entry.files.length
+      if (entry.files.length > 0) folders++
     }
-    for (const [file, , status] of run.files) if (!asRecorded(file, status)) return undefined
-    const scanned = scanOutput(absolute)
-    if (scanned.files.length !== expected.size || !scanned.files.every((file) => expected.has(file)) || hasEmptyFolder(scanned)) return undefined
-    return { apps: run.apps, files: expected.size }
+    for (const [file, , status] of run.files) {
+      if (!sameStatus(fileStatus(`${this.outDir}/${file}`), status)) return undefined
+      addFolders(file, APPS_DIR)
+    }
+    files += run.files.length
+    folders += otherFolders.size
+    // ...and nothing else. The listing holds every one of them (they are files there), so as many
+    // files means no other file; and it holds their folders, so as many folders means no empty one
+    const listed = countOutput(this.outDir)
+    if (listed.files !== files || listed.folders !== folders) return undefined
+    return { apps: run.apps, files }
   }
 
   /** Before any key: what every app's output depends on besides its own settings (the config and templates being resolved). */

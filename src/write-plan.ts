@@ -21,6 +21,8 @@ export interface PlanChanges {
 }
 
 const APPS = 'apps'
+/** The folder of the output that renders write, and the only one. */
+export const APPS_DIR = APPS
 /** Temp files of an interrupted write; never in a plan, so the next write removes them. */
 export const TEMP_MARK = '.homelab-tmp-'
 
@@ -57,6 +59,24 @@ export function scanOutput(outDir: string): { files: string[]; folders: string[]
     ;(entry.isDirectory() ? folders : files).push(`${APPS}/${path.sep === '/' ? inside : inside.split(path.sep).join('/')}`)
   }
   return { files: files.sort(compare), folders }
+}
+
+/**
+ * How many files and folders `<out>/apps/` holds, at any depth (a link or
+ * anything else that is not a folder counts as a file): the listing without
+ * its paths, for a caller that knows which must be there.
+ */
+export function countOutput(outDir: string): { files: number; folders: number } {
+  let entries: Dirent[]
+  try {
+    entries = readdirSync(path.join(outDir, APPS), { recursive: true, withFileTypes: true })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { files: 0, folders: 0 }
+    throw error
+  }
+  let folders = 0
+  for (const entry of entries) if (entry.isDirectory()) folders++
+  return { files: entries.length - folders, folders }
 }
 
 /** Whether a folder of the listing holds no file, at any depth: what a write killed between removing files and removing their folders leaves. */

@@ -264,6 +264,32 @@ Memo('same inputs, untouched folder: known unchanged without rendering; any chan
   }
 })
 
+Memo('files in a subfolder of an app: known unchanged; an empty folder beside them renders', async () => {
+  const dir = copyExample()
+  const cache = tempDir()
+  const out = path.join(dir, 'out')
+  try {
+    // copied verbatim into each webapp instance's folder, as apps/<id>/conf/app.conf
+    mkdirSync(path.join(dir, 'templates', 'webapp', 'conf'))
+    writeFileSync(path.join(dir, 'templates', 'webapp', 'conf', 'app.conf'), 'listen 8080\n')
+    await render(dir, cache)
+    assert.ok(statSync(path.join(out, 'apps', 'whoami', 'conf', 'app.conf')).isFile())
+    await new Promise((resolve) => setTimeout(resolve, 2200))
+    await renderTold(dir, cache, ['render', '--check', '--out', 'out'])
+    assert.ok((await renderTold(dir, cache)).known, 'every status settled: known unchanged, subfolders and all')
+    mkdirSync(path.join(out, 'apps', 'whoami', 'conf', 'empty'))
+    assert.not.ok((await renderTold(dir, cache)).known, 'an empty folder in the subfolder: rendered')
+    assert.not.ok(readdirSync(path.join(out, 'apps', 'whoami', 'conf')).includes('empty'), 'and removed')
+    assert.ok((await renderTold(dir, cache)).known)
+    rmSync(path.join(out, 'apps', 'homepage', 'conf'), { recursive: true })
+    assert.not.ok((await renderTold(dir, cache)).known, 'a subfolder gone: rendered')
+    assert.equal(readTree(out), await fresh(dir))
+  } finally {
+    removeDir(dir)
+    removeDir(cache)
+  }
+})
+
 Memo('a damaged memo is ignored', async () => {
   const dir = copyExample()
   const cache = tempDir()
