@@ -5,6 +5,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { TEMP_MARK } from '../src/write-plan.ts'
 import { copyExample, readTree, removeDir, runCli, tempDir } from './helpers/cli.ts'
+import { fuzzSeed, mulberry32 } from './helpers/mutate.ts'
 
 /**
  * The render memo: a re-render keeps the apps whose inputs did not change,
@@ -197,6 +198,7 @@ async function renderTold(dir: string, cacheDir: string, args: string[] = ['rend
     written: written(result.stdout),
     removed: Number(/ (\d+) removed/.exec(result.stdout)?.[1]),
     stdout: result.stdout,
+    stderr: result.stderr,
   }
 }
 
@@ -299,6 +301,82 @@ Memo('a damaged memo is ignored', async () => {
     writeFileSync(path.join(dir, 'out', 'apps', 'toolbox', 'deployment.yaml'), 'stale\n')
     await render(dir, cache)
     assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
+  } finally {
+    removeDir(dir)
+    removeDir(cache)
+  }
+})
+
+/** A text toggled between two forms by replacing one with the other (the longer looked for first: it may hold the shorter); throws when neither is there (the example changed). */
+function toggle(file: string, one: string, other: string): void {
+  const text = readFileSync(file, 'utf8')
+  const [longer, shorter] = one.length >= other.length ? [one, other] : [other, one]
+  if (text.includes(longer)) writeFileSync(file, text.replace(longer, shorter))
+  else if (text.includes(shorter)) writeFileSync(file, text.replace(shorter, longer))
+  else throw new Error(`neither form found in ${file}: ${JSON.stringify(one)}`)
+}
+
+Memo('a random walk of config, template and output changes: every render with the memo gives exactly a fresh render', async () => {
+  // HOMELAB_FUZZ_SEED replays a walk; HOMELAB_MEMO_WALK_STEPS makes it longer
+  const seed = fuzzSeed()
+  const rng = mulberry32(seed)
+  const steps = Number(process.env.HOMELAB_MEMO_WALK_STEPS ?? 16)
+  const dir = copyExample()
+  const cache = tempDir()
+  const out = path.join(dir, 'out')
+  const config = path.join(dir, 'homelab.config.yaml')
+  const outputFile = () => path.join(out, rng.pick([...readTree(out).keys()]))
+  const appFolder = () => path.join(out, 'apps', rng.pick(readdirSync(path.join(out, 'apps'))))
+  const actions: Array<[string, () => string | void]> = [
+    ['an option', () => writeFileSync(config, readFileSync(config, 'utf8').replace(/memory: \d+Mi\n/, `memory: ${rng.pick([32, 48, 64])}Mi\n`))],
+    ['toolbox reconciled by Flux or not', () => toggle(config, '  - template: toolbox\n    flux: false\n', '  - template: toolbox\n')],
+    ['a dependency', () => toggle(config, 'id: homepage\n    dependsOn: [cert-issuers, ingress-nginx]', 'id: homepage\n    dependsOn: [cert-issuers]')],
+    ['a Kustomization timeout', () => toggle(config, 'timeout: 5m }   # its CRDs', 'timeout: 6m }   # its CRDs')],
+    ['whoami enabled or not', () => toggle(config, 'id: whoami\n', 'id: whoami\n    enabled: false\n')],
+    ['a comment in the config', () => writeFileSync(config, `${readFileSync(config, 'utf8')}# ${rng.int(1000)}\n`)],
+    ['a template', () => toggle(path.join(dir, 'templates', 'webapp', 'service.yaml.hbs'), '\nkind: Service\n', '\n# walk\nkind: Service\n')],
+    ['an output file edited', () => {
+      const file = outputFile()
+      writeFileSync(file, 'edited by hand\n')
+      return path.relative(out, file)
+    }],
+    ['an output file edited, same size, mtime put back', () => {
+      const file = outputFile()
+      const stat = statSync(file)
+      const text = readFileSync(file, 'utf8')
+      writeFileSync(file, text.slice(0, -2) + (text.at(-2) === 'x' ? 'y' : 'x') + text.slice(-1))
+      utimesSync(file, stat.atime, stat.mtime)
+      return path.relative(out, file)
+    }],
+    ['an output file removed', () => {
+      const file = outputFile()
+      rmSync(file)
+      return path.relative(out, file)
+    }],
+    ['an output file touched', () => {
+      const file = outputFile()
+      utimesSync(file, new Date(), new Date())
+      return path.relative(out, file)
+    }],
+    ['an extra output file', () => writeFileSync(path.join(appFolder(), `extra-${rng.int(100)}.yaml`), 'kind: Extra\n')],
+    ['an empty output folder', () => mkdirSync(path.join(appFolder(), `empty-${rng.int(100)}`), { recursive: true })],
+    ['time for statuses to settle', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 2200))
+    }],
+  ]
+  const walk: string[] = []
+  try {
+    await render(dir, cache)
+    for (let step = 0; step < steps; step++) {
+      const [name, act] = rng.pick(actions)
+      const detail = await act()
+      walk.push(detail ? `${name} (${detail})` : name)
+      const told = `seed ${seed}, walk: ${walk.join('; ')}`
+      const result = await renderTold(dir, cache)
+      assert.is(result.code, 0, `${told}\n${result.stderr}`)
+      assert.equal(readTree(out), await fresh(dir), told)
+      assert.is((await renderTold(dir, cache, ['render', '--check', '--out', 'out'])).code, 0, told)
+    }
   } finally {
     removeDir(dir)
     removeDir(cache)
