@@ -140,7 +140,7 @@ export class RenderCache {
     const entry = this.entries.get(app.id)
     if (!entry || entry.key !== key) return undefined
     const files: CacheEntry['files'] = []
-    const folder = `${this.outDir}/apps/${app.id}/`
+    const folder = `${this.outDir}/${APPS_DIR}/${app.id}/`
     for (const [file, hash, recorded] of entry.files) {
       const full = folder + file
       const status = fileStatus(full)

@@ -20,14 +20,13 @@ export interface PlanChanges {
   unchanged: number
 }
 
-const APPS = 'apps'
 /** The folder of the output that renders write, and the only one. */
-export const APPS_DIR = APPS
+export const APPS_DIR = 'apps'
 /** Temp files of an interrupted write; never in a plan, so the next write removes them. */
 export const TEMP_MARK = '.homelab-tmp-'
 
 function inScope(file: string, scope: Scope): boolean {
-  if (!file.startsWith(`${APPS}/`)) return false
+  if (!file.startsWith(`${APPS_DIR}/`)) return false
   if (!scope.only) return true
   const folder = file.split('/')[1] ?? ''
   return folder === 'flux' || folder === 'flux-bootstrap' || scope.only.has(folder)
@@ -40,7 +39,7 @@ export async function listOutputFiles(outDir: string): Promise<string[]> {
 
 /** The files (sorted) and folders under `<out>/apps/` (paths relative to out, with `/`). */
 export function scanOutput(outDir: string): { files: string[]; folders: string[] } {
-  const root = path.join(outDir, APPS)
+  const root = path.join(outDir, APPS_DIR)
   let entries: Dirent[]
   try {
     // the entries' types come with the listing: no stat per file. Synchronous: Node's recursive
@@ -56,7 +55,7 @@ export function scanOutput(outDir: string): { files: string[]; folders: string[]
     const parent = entry.parentPath ?? entry.path
     // parent is root or a folder inside it
     const inside = parent.length > root.length ? `${parent.slice(root.length + 1)}${path.sep}${entry.name}` : entry.name
-    ;(entry.isDirectory() ? folders : files).push(`${APPS}/${path.sep === '/' ? inside : inside.split(path.sep).join('/')}`)
+    ;(entry.isDirectory() ? folders : files).push(`${APPS_DIR}/${path.sep === '/' ? inside : inside.split(path.sep).join('/')}`)
   }
   return { files: files.sort(compare), folders }
 }
@@ -69,7 +68,7 @@ export function scanOutput(outDir: string): { files: string[]; folders: string[]
 export function countOutput(outDir: string): { files: number; folders: number } {
   let entries: Dirent[]
   try {
-    entries = readdirSync(path.join(outDir, APPS), { recursive: true, withFileTypes: true })
+    entries = readdirSync(path.join(outDir, APPS_DIR), { recursive: true, withFileTypes: true })
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { files: 0, folders: 0 }
     throw error
@@ -155,7 +154,7 @@ export async function writePlan(outDir: string, plan: Plan, scope: Scope = {}): 
   // removals first: a file the plan drops may stand where a planned folder goes
   for (const file of changes.removed) rmSync(path.join(outDir, file), { force: true, recursive: true })
   const pruned = changes.removed.length > 0 || emptyFolders
-  if (pruned) removeEmptyFolders(path.join(outDir, APPS))
+  if (pruned) removeEmptyFolders(path.join(outDir, APPS_DIR))
   // folders the listing found stand as they were, unless empty ones were just removed
   const folders = [...new Set(toWrite.map((file) => path.posix.dirname(file)))].filter((folder) => pruned || !existing.has(folder))
   for (const folder of folders) mkdirSync(path.join(outDir, folder), { recursive: true })
