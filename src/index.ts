@@ -39,6 +39,8 @@ export interface RenderHomelabOptions {
   only?: readonly string[]
   /** The memo of the output folder the plan is for: apps whose inputs did not change since they were rendered there are kept, not rendered. */
   cache?: RenderCache
+  /** Called as each step ends, with its name (for DEBUG=homelab's timings). */
+  onStep?: (step: string) => void
 }
 
 /**
@@ -46,9 +48,11 @@ export interface RenderHomelabOptions {
  * templates it uses, render. Any error is thrown before anything is written.
  */
 export async function renderHomelab(configPath: string, options: RenderHomelabOptions = {}): Promise<RenderedHomelab> {
-  const { cache } = options
+  const { cache, onStep } = options
   const loaded = await loadConfig(configPath)
+  onStep?.('read and checked the config')
   const { config, library } = await resolveConfig(loaded)
+  onStep?.('resolved apps, templates and options')
   let only: Set<string> | undefined
   if (options.only) {
     only = new Set(options.only)
@@ -73,7 +77,9 @@ export async function renderHomelab(configPath: string, options: RenderHomelabOp
       if (files) reused.set(app.id, files)
     }
   }
+  onStep?.(`kept apps as rendered before (${reused.size})`)
   const rendered = render(config, library, { only: new Set(targets.filter((app) => !reused.has(app.id)).map((app) => app.id)) })
+  onStep?.(`rendered apps (${targets.length - reused.size}) and the Flux folders`)
 
   // one folder's files together, apps in config order, then the Flux folders
   const byFolder = new Map<string, Array<[string, FileContent]>>()
@@ -101,5 +107,6 @@ export async function renderHomelab(configPath: string, options: RenderHomelabOp
     if (keptGenerated?.has(file)) kept.add(file)
     else plan.set(file, content)
   }
+  if (cache) onStep?.(`kept Flux files as written before (${keptGenerated?.size ?? 0})`)
   return { config, library, plan, cache, kept }
 }

@@ -292,6 +292,27 @@ Memo('files in a subfolder of an app: known unchanged; an empty folder beside th
   }
 })
 
+Memo('DEBUG=homelab times each step of a render; without it, nothing is said', async () => {
+  const dir = copyExample()
+  const cache = tempDir()
+  try {
+    const quiet = await runCli(['render', '--out', 'out'], { cwd: dir, env: { HOMELAB_CACHE_DIR: cache } })
+    assert.is(quiet.code, 0)
+    assert.not.match(quiet.stderr, /render steps/)
+    const config = path.join(dir, 'homelab.config.yaml')
+    writeFileSync(config, readFileSync(config, 'utf8').replace('memory: 32Mi', 'memory: 48Mi'))
+    const told = await runCli(['render', '--out', 'out'], { cwd: dir, env: { HOMELAB_CACHE_DIR: cache, DEBUG: 'homelab' } })
+    assert.is(told.code, 0, told.stderr)
+    assert.match(
+      told.stderr,
+      /^debug: render steps: hashed the inputs \d+ ms, read the memo \d+ ms, looked for a render with the same inputs \d+ ms, loaded the rendering code \d+ ms, read and checked the config \d+ ms, resolved apps, templates and options \d+ ms, kept apps as rendered before \(6\) \d+ ms, rendered apps \(1\) and the Flux folders \d+ ms, kept Flux files as written before \(\d+\) \d+ ms, wrote the folder \d+ ms, stored the memo \d+ ms \(\d+ ms since the process started\)$/m,
+    )
+  } finally {
+    removeDir(dir)
+    removeDir(cache)
+  }
+})
+
 Memo('a damaged memo is ignored', async () => {
   const dir = copyExample()
   const cache = tempDir()

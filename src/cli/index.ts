@@ -27,7 +27,8 @@ export function createCli() {
       'Render the apps and the Flux app of apps into the output folder. Apps whose inputs did not change since they were ' +
         'rendered there, and whose files there are unchanged, are kept as they are, not rendered again; when nothing changed ' +
         '(config, templates/, homelab) and the folder is as that render left it, nothing is rendered at all (a memo in ' +
-        '~/.cache/homelab or $HOMELAB_CACHE_DIR; HOMELAB_CACHE=0 turns it off)',
+        '~/.cache/homelab or $HOMELAB_CACHE_DIR; HOMELAB_CACHE=0 turns it off). DEBUG=homelab says what the memo decided and ' +
+        'how long each step took',
     )
     .option('--out <dir>', 'Output folder (the manifest repository content)', { default: 'manifests' })
     .option('--only <ids>', 'Render only these apps (comma-separated ids); other apps are left as they are')

@@ -47,6 +47,23 @@ export function debugEnabled(): boolean {
   return /(^|,)homelab(,|$)/.test(process.env.DEBUG ?? '')
 }
 
+/**
+ * Times a command's steps for DEBUG=homelab: each call ends the step named,
+ * which ran since the one before (the first: since the timer was made);
+ * `line()` lists them, and the time since the process started, Node's own
+ * start and loading the CLI included.
+ */
+export function stepTimer(): ((step: string) => void) & { line(): string } {
+  const steps: string[] = []
+  let last = performance.now()
+  const end = (step: string) => {
+    const now = performance.now()
+    steps.push(`${step} ${Math.round(now - last)} ms`)
+    last = now
+  }
+  return Object.assign(end, { line: () => `${steps.join(', ')} (${Math.round(performance.now())} ms since the process started)` })
+}
+
 export function info(line = ''): void {
   write(`${line}\n`)
 }

@@ -5,7 +5,7 @@ import type { PlanChanges } from '../../write-plan.js'
 import { ExitCode } from '../exit-code.js'
 import { UsageError, handleError } from '../handle-error.js'
 import type { GlobalOptions } from '../index.js'
-import { debugEnabled, dim, formatDuration, green, info, plural, write } from '../output.js'
+import { debugEnabled, dim, formatDuration, green, info, plural, stepTimer, write } from '../output.js'
 
 export interface RenderOptions extends GlobalOptions {
   out: string
@@ -21,9 +21,18 @@ export function parseIdList(value: unknown): string[] | undefined {
   return parts.map((id) => id.trim()).filter(Boolean)
 }
 
-/** `homelab render`: write the plan into the output folder, or with --check compare only. */
+/** `homelab render`: write the plan into the output folder, or with --check compare only. DEBUG=homelab times its steps. */
 export async function renderCommand(options: RenderOptions): Promise<void> {
   if (options.watch) return watchRender(options)
+  const step = debugEnabled() ? stepTimer() : undefined
+  try {
+    await renderOnce(options, step)
+  } finally {
+    if (step) write(`debug: render steps: ${step.line()}\n`, process.stderr)
+  }
+}
+
+async function renderOnce(options: RenderOptions, step?: (name: string) => void): Promise<void> {
   const started = performance.now()
   const only = parseIdList(options.only)
   const outDir = path.resolve(String(options.out))
@@ -31,8 +40,11 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   const configPath = String(options.config)
   // the same inputs as a render that left the folder as it still is: nothing to render, nothing to change
   const inputs = only ? undefined : await renderInputs(configPath)
+  step?.('hashed the inputs')
   const memo = RenderCache.open(outDir)
+  step?.('read the memo')
   const unchanged = inputs && memo?.unchangedRender(inputs)
+  step?.(unchanged ? 'checked that the folder is as the last render left it' : 'looked for a render with the same inputs')
   if (unchanged) {
     if (debugEnabled()) {
       write(`debug: render memo: same inputs as the render that left ${shownOut} as it is, and its ${unchanged.files} files as recorded\n`, process.stderr)
@@ -43,7 +55,8 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   }
   // loaded here, not at start-up: the answer above needs none of the rendering code
   const { renderHomelab } = await import('../../index.js')
-  const { config, plan, cache, kept } = await renderHomelab(configPath, { only, cache: memo })
+  step?.('loaded the rendering code')
+  const { config, plan, cache, kept } = await renderHomelab(configPath, { only, cache: memo, onStep: step })
   const scope = { only: only ? new Set(only) : undefined, kept }
   const appCount = only ? only.length : config.apps.length
   // the folder now holds exactly this plan: remember its inputs, unless they changed while it rendered
@@ -53,10 +66,12 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
 
   if (options.check) {
     const changes = await comparePlan(outDir, plan, scope)
+    step?.('compared with the folder')
     const differing = changes.added.length + changes.changed.length + changes.removed.length
     if (differing === 0) await recordRun()
     // nothing was written: every recorded file can keep its status
     await cache?.save({ partial: only !== undefined, differs: new Set([...changes.added, ...changes.changed]), written: new Set() })
+    step?.('stored the memo')
     if (differing === 0) return printUpToDate(shownOut, appCount, started)
     printChanges(changes)
     info(`✖ ${shownOut} is out of date: ${plural(differing, 'file')} would change; run homelab render`)
@@ -65,8 +80,10 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   }
 
   const changes = await writePlan(outDir, plan, scope)
+  step?.('wrote the folder')
   await recordRun()
   await cache?.save({ partial: only !== undefined, written: new Set([...changes.added, ...changes.changed]) })
+  step?.('stored the memo')
   printRendered(shownOut, appCount, { written: changes.added.length + changes.changed.length, removed: changes.removed.length, unchanged: changes.unchanged }, started)
 }
 
