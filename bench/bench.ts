@@ -17,6 +17,8 @@ import { MemoryMeter, expectExit, median, countTouched, runTimed, snapshotFiles 
 import type { Command, RssMethod, RunResult } from './measure.js'
 import { formatReport } from './report.js'
 import { loadProfiles, summarizeProfile } from './profile-summary.js'
+import { timeWatchChanges } from './watch-change.js'
+import type { WatchChangeResult } from './watch-change.js'
 
 export interface BenchOptions {
   /** App counts to measure. */
@@ -61,6 +63,8 @@ export interface SizeResult {
   noopRewritten: Rewritten
   change: Timing
   changeRewritten: Rewritten
+  /** The same one-app change made while `render --watch` runs (watch-change.ts): the render's own time, and from the config's write to the summary line. */
+  watchChange: WatchChangeResult
   /** Peak memory (max RSS) in MB (10^6 bytes) of one run each; undefined where it could not be measured. */
   memory: { render?: number; check?: number; helmTemplate?: number }
 }
@@ -157,12 +161,13 @@ interface Context {
   options: BenchOptions
 }
 
-function benchSize(apps: number, ctx: Context): SizeResult {
+async function benchSize(apps: number, ctx: Context): Promise<SizeResult> {
   const log = ctx.options.log ?? (() => {})
   const dir = path.join(ctx.tmp, `apps-${apps}`)
   const list = benchApps(apps)
   const home = path.join(dir, 'homelab')
   const changeHome = path.join(dir, 'homelab-change')
+  const watchHome = path.join(dir, 'homelab-watch')
   const chart = path.join(dir, 'chart')
   const flatChart = path.join(dir, 'flat-chart')
   const empty = path.join(dir, 'empty')
@@ -170,6 +175,7 @@ function benchSize(apps: number, ctx: Context): SizeResult {
   const changing = path.join(dir, 'changing')
   writeHomelab(home, list)
   writeHomelab(changeHome, list)
+  writeHomelab(watchHome, list)
   writeHelmChart(chart, list)
   writeFlatHelmChart(flatChart, list)
   mkdirSync(empty, { recursive: true })
@@ -281,6 +287,19 @@ function benchSize(apps: number, ctx: Context): SizeResult {
     helmTemplate: ctx.meter.maxRssMiB(helm(), 0, false),
   }
   removeFresh()
+
+  log(`${apps} apps: one-app changes under render --watch`)
+  const watchChange = await timeWatchChanges({
+    bin: ctx.bin,
+    configPath: path.join(watchHome, 'homelab.config.yaml'),
+    out: path.join(dir, 'watching'),
+    cwd: dir,
+    env: ctx.env,
+    // as the one-app row: 1, 2, 1, ... from the base config, one app's options differing each time
+    variants: [homelabConfigText(benchApps(apps, 1)), homelabConfigText(benchApps(apps, 2))],
+    warmup: ctx.options.warmup,
+    runs: ctx.options.runs,
+  })
   const toMB = (mib: number | undefined) => (mib === undefined ? undefined : (mib * 1024 * 1024) / 1e6)
   const timing = (name: string) => times.get(name) as Timing
   return {
@@ -296,6 +315,7 @@ function benchSize(apps: number, ctx: Context): SizeResult {
     noopRewritten,
     change: timing('one-app change'),
     changeRewritten,
+    watchChange,
     memory: { render: toMB(memory.render), check: toMB(memory.check), helmTemplate: toMB(memory.helmTemplate) },
   }
 }
@@ -331,11 +351,17 @@ function machine(helm: string, env: NodeJS.ProcessEnv, loadBefore: number): Mach
   }
 }
 
-/** The child environment: no colour, and no NODE_OPTIONS of the caller (a loader there would be timed too). */
+/**
+ * The child environment: no colour, no NODE_OPTIONS of the caller (a loader
+ * there would be timed too), and the render memo on (the re-render rows
+ * measure it), kept in the temp folder with the outputs it is about rather
+ * than in the user's cache.
+ */
 function childEnv(tmp: string): { env: NodeJS.ProcessEnv; helmEnv: NodeJS.ProcessEnv } {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', HOMELAB_CACHE_DIR: path.join(tmp, 'homelab-cache') }
   delete env.NODE_OPTIONS
   delete env.DEBUG
+  delete env.HOMELAB_CACHE
   // helm keeps its caches and config in the temp folder, never in the user's home
   const helmEnv: NodeJS.ProcessEnv = { ...env, KUBECONFIG: '/dev/null' }
   for (const name of ['HELM_CACHE_HOME', 'HELM_CONFIG_HOME', 'HELM_DATA_HOME']) helmEnv[name] = path.join(tmp, 'helm-home', name.toLowerCase())
@@ -376,7 +402,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     const trash = path.join(tmp, 'trash')
     mkdirSync(trash)
     const ctx: Context = { tmp, trash, bin, helm, env, helmEnv, meter: new MemoryMeter(tmp), options }
-    const sizes = options.sizes.map((apps) => benchSize(apps, ctx))
+    const sizes: SizeResult[] = []
+    for (const apps of options.sizes) sizes.push(await benchSize(apps, ctx))
     log('homelab --version vs node -e 0')
     const node = (...args: string[]): Command => ({ cmd: process.execPath, args, cwd: tmp, env })
     const version = alternate(

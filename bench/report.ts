@@ -31,6 +31,14 @@ function resultRows(size: SizeResult): string[][] {
     [n, `write floor: a bare node loop writing the same ${size.files} files`, formatMs(size.floor.median), 'render, new folder', formatMs(size.render.median), formatRatio(ratio(size.floor.median, size.render.median))],
     [n, `no-op re-render (files rewritten: ${rewrittenText(size.noopRewritten)})`, formatMs(size.noop.median), 'render, new folder', formatMs(size.render.median), formatRatio(ratio(size.noop.median, size.render.median))],
     [n, `one-app change (files rewritten: ${rewrittenText(size.changeRewritten)})`, formatMs(size.change.median), 'render, new folder', formatMs(size.render.median), formatRatio(ratio(size.change.median, size.render.median))],
+    [
+      n,
+      `one-app change under render --watch, the render's own time (files rewritten: ${formatCounts(size.watchChange.written)} by its summary; from the config's write to the summary line: ${formatMs(size.watchChange.saveToSummary.median)})`,
+      formatMs(size.watchChange.render.median),
+      'render, new folder',
+      formatMs(size.render.median),
+      formatRatio(ratio(size.watchChange.render.median, size.render.median)),
+    ],
     [n, 'peak memory: render / render --check', `${formatMB(size.memory.render)} / ${formatMB(size.memory.check)}`, 'helm template', formatMB(size.memory.helmTemplate), ''],
   ]
 }

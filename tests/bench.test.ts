@@ -86,10 +86,15 @@ test('a small run of the benchmark produces every row with finite numbers', asyn
   assert.equal(size.noopRewritten.summary, size.noopRewritten.onDisk)
   assert.equal(size.changeRewritten.summary, size.changeRewritten.onDisk)
   assert.ok(size.changeRewritten.onDisk[0]! >= 1)
+  // under render --watch, the same change: rendered and timed, its files written
+  finite(size.watchChange.render, 'watch: render')
+  finite(size.watchChange.saveToSummary, 'watch: config written to summary')
+  assert.ok(size.watchChange.saveToSummary.median >= size.watchChange.render.median, 'the render is part of the wait')
+  assert.equal(size.watchChange.written, [size.changeRewritten.summary[0]])
   for (const mb of [size.memory.render, size.memory.check]) assert.ok(mb !== undefined && Number.isFinite(mb) && mb > 0, `memory ${mb}`)
 
   const report = formatReport(result)
-  for (const row of ['render --check, empty folder', 'render, new folder', 'write floor', 'no-op re-render', 'one-app change', 'peak memory', 'homelab --version', 'target (issue 6)']) {
+  for (const row of ['render --check, empty folder', 'render, new folder', 'write floor', 'no-op re-render', 'one-app change', 'one-app change under render --watch', 'peak memory', 'homelab --version', 'target (issue 6)']) {
     assert.ok(report.includes(row), `report lacks "${row}"`)
   }
   assert.not.match(report, /NaN|Infinity|undefined/)
