@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util'
 import { ROOT } from '../tests/helpers/cli.js'
 import { helmPath } from '../tests/helpers/tools.js'
 import { benchApps, homelabConfigText, objectFileCount, writeFlatHelmChart, writeHelmChart, writeHomelab } from './generate.js'
-import { MemoryMeter, expectExit, median, countTouched, runTimed, snapshotFiles } from './measure.js'
+import { MemoryMeter, expectExit, median, countTouched, readRenderSummary, runTimed, snapshotFiles } from './measure.js'
 import type { Command, RssMethod, RunResult } from './measure.js'
 import { formatReport } from './report.js'
 import { loadProfiles, summarizeProfile } from './profile-summary.js'
@@ -136,9 +136,9 @@ function settleDisk(): void {
 
 /** `N written` of render's summary line. */
 function writtenCount(result: RunResult): number {
-  const match = / (\d+) written, /.exec(result.stdout)
-  if (!match) throw new Error(`no "N written" in the render summary:\n${result.stdout.slice(-500)}`)
-  return Number(match[1])
+  const summary = readRenderSummary(result.stdout)
+  if (!summary) throw new Error(`no "N written" in the render summary:\n${result.stdout.slice(-500)}`)
+  return summary.written
 }
 
 interface Context {

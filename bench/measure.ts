@@ -123,6 +123,19 @@ export function countTouched(before: ReadonlyMap<string, string>, after: Readonl
   return touched
 }
 
+/** What a render's summary line says: `✔ rendered 5 apps into out/: 2 written, 0 removed, 31 unchanged (120 ms)`. */
+export interface RenderSummary {
+  written: number
+  /** The render's own time as printed: whole ms below 1 s, tenths of a second above. */
+  ms: number
+}
+
+/** The summary line in `text` (colours off), or undefined when there is none. */
+export function readRenderSummary(text: string): RenderSummary | undefined {
+  const match = /rendered \d+ apps? into .*: (\d+) written, \d+ removed, \d+ unchanged \(([\d.]+) (ms|s)\)/.exec(text)
+  return match ? { written: Number(match[1]), ms: Number(match[2]) * (match[3] === 's' ? 1000 : 1) } : undefined
+}
+
 /** The median of the samples (the mean of the middle two for an even count). */
 export function median(samples: readonly number[]): number {
   if (samples.length === 0) return Number.NaN

@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createInterface } from 'node:readline'
-import { median } from './measure.js'
+import type { Timing } from './bench.js'
+import { median, readRenderSummary } from './measure.js'
 
 export interface WatchChangeOptions {
   /** bin/homelab.js of the binary under test. */
@@ -31,15 +32,12 @@ export interface WatchChangeOptions {
 
 export interface WatchChangeResult {
   /** The render's own time, from its summary line (whole ms below 1 s, tenths of a second above). */
-  render: { samples: number[]; median: number }
+  render: Timing
   /** From writing the config to the summary line. */
-  saveToSummary: { samples: number[]; median: number }
+  saveToSummary: Timing
   /** Files written, by each timed render's summary line. */
   written: number[]
 }
-
-/** `✔ rendered 5 apps into out/: 2 written, 0 removed, 31 unchanged (120 ms)`, colours off. */
-const SUMMARY = /rendered \d+ apps? into .*: (\d+) written, \d+ removed, \d+ unchanged \(([\d.]+) (ms|s)\)/
 
 /** Run a watch, make the changes, stop it with SIGINT (which must end it with 0). */
 export async function timeWatchChanges(options: WatchChangeOptions): Promise<WatchChangeResult> {
@@ -56,9 +54,9 @@ export async function timeWatchChanges(options: WatchChangeOptions): Promise<Wat
   let wake: (() => void) | undefined
   createInterface({ input: child.stdout }).on('line', (line) => {
     output += `${line}\n`
-    const match = SUMMARY.exec(line)
-    if (!match) return
-    summaries.push({ at: performance.now(), written: Number(match[1]), ms: Number(match[2]) * (match[3] === 's' ? 1000 : 1) })
+    const summary = readRenderSummary(line)
+    if (!summary) return
+    summaries.push({ at: performance.now(), ...summary })
     wake?.()
   })
   const fail = (why: string) => new Error(`render --watch: ${why}\n${output.slice(-2000)}`)

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { TEMP_MARK } from '../src/write-plan.ts'
-import { BIN, TEST_CACHE_DIR, removeDir, runCli, tempDir, writeFiles } from './helpers/cli.ts'
+import { BIN, cliEnv, removeDir, runCli, tempDir, writeFiles } from './helpers/cli.ts'
 import { OUTSIDE_APPS, snapshot, snapshotDiff } from './helpers/fuzz-worker.ts'
 import { fuzzSeed, mulberry32 } from './helpers/mutate.ts'
 
@@ -92,9 +92,7 @@ function render(dir: string, out: string, options: RenderOptions = {}): Promise<
     let writesFrom: number | undefined
     let firstWriteAt: number | undefined
     let timer: NodeJS.Timeout | undefined
-    // the memo in the tests' cache folder, as runCli's renders have it
-    const env = { ...process.env, NO_COLOR: '1', HOMELAB_CACHE_DIR: TEST_CACHE_DIR }
-    const child = spawn(process.execPath, [BIN, 'render', '--out', out], { cwd: dir, env, stdio: 'ignore' })
+    const child = spawn(process.execPath, [BIN, 'render', '--out', out], { cwd: dir, env: cliEnv(), stdio: 'ignore' })
     const kill = () => child.kill('SIGKILL')
     if (options.killAfterMs !== undefined) timer = setTimeout(kill, options.killAfterMs)
     const poll = options.watch === undefined ? undefined : setInterval(() => {

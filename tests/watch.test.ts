@@ -5,7 +5,7 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { watchHomelab } from '../src/watch.js'
-import { BIN, TEST_CACHE_DIR, copyExample, readTree, removeDir, runCli, tempDir, writeFiles } from './helpers/cli.js'
+import { BIN, cliEnv, copyExample, readTree, removeDir, runCli, tempDir, writeFiles } from './helpers/cli.js'
 
 /** Poll `check` until it returns true; fail with `what` (and the context) after `timeoutMs`. */
 async function until(check: () => boolean, what: string, context: () => string = () => '', timeoutMs = 60_000): Promise<void> {
@@ -20,8 +20,7 @@ async function until(check: () => boolean, what: string, context: () => string =
 function startWatch(dir: string, args: string[] = []) {
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'render', '--watch', '--out', 'out', ...args], {
     cwd: dir,
-    // the memo in the tests' cache folder, not the user's
-    env: { ...process.env, NO_COLOR: '1', HOMELAB_CACHE_DIR: TEST_CACHE_DIR },
+    env: cliEnv(),
   })
   const output = { stdout: '', stderr: '' }
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output.stdout += d))

@@ -16,6 +16,11 @@ export const FLUX_CRDS_DIR = path.join(SHARED, 'fixtures', 'flux-crds')
 export const TEST_CACHE_DIR = mkdtempSync(path.join(tmpdir(), 'homelab-test-cache-'))
 process.on('exit', () => rmSync(TEST_CACHE_DIR, { recursive: true, force: true }))
 
+/** The environment the tests run the CLI in: no colour, and the render memo in TEST_CACHE_DIR, not the user's cache. */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, NO_COLOR: '1', HOMELAB_CACHE_DIR: TEST_CACHE_DIR, ...extra }
+}
+
 export interface CliResult {
   code: number
   stdout: string
@@ -28,8 +33,7 @@ export function runCli(
   options: { cwd?: string; env?: NodeJS.ProcessEnv; replaceEnv?: boolean; input?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    // the render memo goes to a folder of this test process, not the user's cache
-    const env = options.replaceEnv ? options.env : { ...process.env, NO_COLOR: '1', HOMELAB_CACHE_DIR: TEST_CACHE_DIR, ...options.env }
+    const env = options.replaceEnv ? options.env : cliEnv(options.env)
     const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
