@@ -18,6 +18,7 @@ import { HomelabError, renderHomelab } from '../src/index.ts'
 import { scanManifest } from '../src/manifest-scan.ts'
 import { removeDir, tempDir } from './helpers/cli.ts'
 import { fuzzRuns, fuzzSeed, mutatedTexts } from './helpers/mutate.ts'
+import { assertSameData } from './helpers/same-data.ts'
 
 const SEED = fuzzSeed()
 const RUNS = fuzzRuns(60)
@@ -45,7 +46,7 @@ function agrees(text: string, label: string): boolean {
   if (quick === undefined) return false
   const full = fullCheck(text)
   if (full.error !== undefined) assert.unreachable(`${label}: the scan accepted a file the full check rejects (${full.error}):\n${text}`)
-  assert.equal(quick, full.objects, `${label}: the scan read other objects than the full check:\n${text}`)
+  assertSameData(quick, full.objects, `${label}: the scan read other objects than the full check:\n${text}`)
   return true
 }
 

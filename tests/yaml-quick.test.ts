@@ -18,6 +18,7 @@ import { HomelabError } from '../src/index.ts'
 import { BLOCK_NOT_READ, readPlainYaml } from '../src/yaml-quick.ts'
 import { parseYamlSource, readYamlData, toData } from '../src/yaml-source.ts'
 import { fuzzRuns, fuzzSeed, mutatedTexts } from './helpers/mutate.ts'
+import { assertSameData } from './helpers/same-data.ts'
 
 const SEED = fuzzSeed()
 const RUNS = fuzzRuns(150)
@@ -58,7 +59,7 @@ function agrees(text: string, label: string): boolean {
   if (lib.error !== undefined) assert.unreachable(`${label}: the reader took a text the library rejects (${lib.error}):\n${text}`)
   assert.equal(structure.map((doc) => doc.line), lib.lines, `${label}: other document lines:\n${text}`)
   if (exact !== undefined) {
-    assert.equal(exact.map((doc) => doc.value), lib.values, `${label}: other data than the library:\n${text}`)
+    assertSameData(exact.map((doc) => doc.value), lib.values, `${label}: other data than the library:\n${text}`)
   } else {
     // structure only: the same, but for the block scalars it did not read
     const blanked = (value: unknown, reference: unknown): unknown =>
@@ -69,12 +70,12 @@ function agrees(text: string, label: string): boolean {
           : value !== null && typeof value === 'object'
             ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, blanked(v, (reference as Record<string, unknown>)?.[k])]))
             : value
-    assert.equal(structure.map((doc, i) => blanked(doc.value, lib.values?.[i])), lib.values, `${label}: other structure than the library:\n${text}`)
+    assertSameData(structure.map((doc, i) => blanked(doc.value, lib.values?.[i])), lib.values, `${label}: other structure than the library:\n${text}`)
   }
   if (!/^---/m.test(text) && exact?.length === 1) {
     const full = fullData(text)
     if (full.error !== undefined) assert.unreachable(`${label}: read as a config, but the full path rejects it (${full.error}):\n${text}`)
-    assert.equal(readYamlData(text, 'c.yaml').data, full.data, `${label}: other config data than the full path`)
+    assertSameData(readYamlData(text, 'c.yaml').data, full.data, `${label}: other config data than the full path`)
   }
   return exact !== undefined
 }
