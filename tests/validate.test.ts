@@ -204,6 +204,23 @@ Findings('without crds/ a Flux kind has no schema: a warning, exit 0, and the hi
   }
 })
 
+Findings('a CRD whose schema lists only spec: apiVersion, kind and metadata are still allowed, unknown fields beside them are not', async () => {
+  const crd = WIDGET_CRD.replace('            apiVersion: { type: string }\n            kind: { type: string }\n            metadata: { type: object }\n', '')
+  assert.not.match(crd, 'metadata: { type: object }')
+  const widget = 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: plain\n  namespace: shop\n  labels: { tier: web }\nspec:\n  size: 3\n'
+  const dir = homelab('  - template: shop', { 'templates/shop/widgets.yaml': `${widget}---\n${widget.replace('plain', 'odd')}extra: 1\n`, 'crds/widgets.yaml': crd })
+  try {
+    const { code, findings } = await validateJson(dir)
+    assert.is(code, 1)
+    assert.equal(
+      findings.map((f) => `${f.name} ${f.path}: ${f.message}`),
+      ['odd extra: unknown field'],
+    )
+  } finally {
+    removeDir(dir)
+  }
+})
+
 Findings('a custom resource failing its CRD, and one passing it', async () => {
   const dir = homelab('  - template: shop', { 'templates/shop/widgets.yaml': WIDGETS, 'crds/widgets.yaml': WIDGET_CRD })
   try {

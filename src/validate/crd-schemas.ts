@@ -125,6 +125,16 @@ function withoutStatus(schema: unknown): unknown {
 }
 
 /**
+ * The root of a custom resource always takes `apiVersion`, `kind` and
+ * `metadata`, listed in its CRD's schema or not: the API server checks them
+ * itself. Many hand-written and chart CRDs list only `spec`.
+ */
+function withObjectFields(schema: JsonObject): JsonObject {
+  if (!isObject(schema.properties)) return schema
+  return { ...schema, properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...schema.properties } }
+}
+
+/**
  * The validator of one CRD version, compiled on first use and then reused:
  * only the kinds a render contains are ever compiled.
  */
@@ -134,7 +144,7 @@ export function crdValidator(version: CrdVersion): CrdValidator {
   let result: CrdValidator
   try {
     const formats = new Set<string>()
-    const schema = toJsonSchema(withoutStatus(version.schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }), formats)
+    const schema = withObjectFields(toJsonSchema(withoutStatus(version.schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }), formats))
     const instance = sharedAjv()
     for (const format of formats) {
       if (registeredFormats.has(format)) continue
