@@ -198,6 +198,16 @@ Publish('a render with no app is refused unless --allow-empty', async () => {
   assert.match(refused.stderr, /^error: homelab\.config\.yaml has no app for Flux to reconcile: publishing it would make Flux prune every app of the cluster\nhint: .*--allow-empty/m)
   assert.is(ctx.server.requests.length, requests, 'not even cloned')
   assert.is((await ctx.server.log(repo)).length, 2)
+  // the switch written out as false keeps the guard on
+  for (const off of [['--allow-empty=false'], ['--allow-empty', 'false']]) {
+    const stillRefused = await publish(empty, off)
+    assert.is(stillRefused.code, 1, off.join(' '))
+    assert.match(stillRefused.stderr, /has no app for Flux to reconcile/)
+  }
+  const unclear = await publish(empty, ['--allow-empty=no'])
+  assert.is(unclear.code, 2, unclear.stderr)
+  assert.match(unclear.stderr, /^error: --allow-empty is a switch: give it alone, or as --allow-empty=true or --allow-empty=false \(not "no"\)/)
+  assert.is(ctx.server.requests.length, requests, 'still not cloned')
 
   const allowed = await publish(empty, ['--allow-empty'])
   assert.is(allowed.code, 0, allowed.stderr)

@@ -238,6 +238,24 @@ Cli('--help and --version work everywhere; unknown commands and options exit 2',
   assert.match(badOption.stderr, /^error: Unknown option `--bogus`/)
 })
 
+Cli('a switch written out as =false is off, as =true on; another value is a usage error', async () => {
+  const dir = copyExample()
+  try {
+    const rendered = await runCli(['render', '--check=false', '--out', 'out'], { cwd: dir })
+    assert.is(rendered.code, 0, rendered.stderr)
+    assert.ok(existsSync(path.join(dir, 'out', 'apps', 'whoami', 'deployment.yaml')), 'rendered, not checked')
+    writeFileSync(path.join(dir, 'out', 'apps', 'whoami', 'deployment.yaml'), 'edited\n')
+    const checked = await runCli(['render', '--check=true', '--out', 'out'], { cwd: dir })
+    assert.is(checked.code, 3, checked.stderr)
+    assert.is(readFileSync(path.join(dir, 'out', 'apps', 'whoami', 'deployment.yaml'), 'utf8'), 'edited\n', 'checked, not rendered')
+    const unclear = await runCli(['render', '--check=no', '--out', 'out'], { cwd: dir })
+    assert.is(unclear.code, 2, unclear.stderr)
+    assert.match(unclear.stderr, /^error: unexpected argument "no" for render/)
+  } finally {
+    removeDir(dir)
+  }
+})
+
 Cli('--config reads templates from beside the config file', async () => {
   const dir = copyExample()
   const elsewhere = tempDir()

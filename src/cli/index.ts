@@ -119,6 +119,30 @@ export function createCli() {
   return cli
 }
 
+/**
+ * Turn each switch (an option without a value, as --dry-run) into true or
+ * false. cac's parser reads "true" and "false" after a one-word switch
+ * (`--check=false`), but hands them over as strings after a switch with a
+ * dash in its name (`--allow-empty=false`), which every command would read
+ * as true: publish's refusal of an empty render would be switched off by
+ * the words meant to keep it on. "true" and "false" are taken at their word;
+ * any other value is a usage error.
+ */
+function readSwitches(cli: ReturnType<typeof createCli>): void {
+  const options = [...cli.globalCommand.options, ...(cli.matchedCommand?.options ?? [])]
+  for (const option of options) {
+    if (!option.isBoolean || option.negated || !(option.name in cli.options)) continue
+    const given: unknown = cli.options[option.name]
+    const value = Array.isArray(given) ? given[given.length - 1] : given
+    if (value === true || value === 'true') cli.options[option.name] = true
+    else if (value === false || value === 'false') cli.options[option.name] = false
+    else {
+      const flag = option.rawName.split(/[\s,]+/).find((name) => name.startsWith('--')) ?? option.rawName
+      throw new UsageError(`${flag} is a switch: give it alone, or as ${flag}=true or ${flag}=false (not "${String(value)}")`)
+    }
+  }
+}
+
 /** Parse argv and run the matched command; the one place errors end up. */
 export async function runCli(argv: readonly string[]): Promise<void> {
   // a reader that stops early (`homelab graph | head`) is not an error
@@ -151,6 +175,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     if (cli.args.length > cli.matchedCommand.args.length) {
       throw new UsageError(`unexpected argument "${String(cli.args[cli.matchedCommand.args.length])}" for ${cli.matchedCommand.name}`)
     }
+    readSwitches(cli)
     await cli.runMatchedCommand()
   } catch (error) {
     handleError(error)
