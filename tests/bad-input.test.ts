@@ -32,6 +32,19 @@ const cases: Case[] = [
   { name: 'duplicate id', config: minimalConfig(web() + web()), at: 'homelab.config.yaml:7:15', says: /duplicate app id "web"/ },
   { name: 'id escaping the output folder', config: minimalConfig(web('    id: ../../x\n')), at: 'homelab.config.yaml:7:9', says: /DNS-1123/ },
   { name: 'uppercase id', config: minimalConfig(web('    id: Web\n')), at: 'homelab.config.yaml:7:9', says: /"Web" is not a DNS-1123 label/ },
+  ...[
+    ['apps', /is inside apps\/, which homelab renders alone/],
+    ['./apps/flux', /is inside apps\//],
+    ['.', /is the root of the manifest repository/],
+    ['./', /is the root of the manifest repository/],
+    ['/etc/flux', /is absolute/],
+    ['../other', /leaves the manifest repository/],
+  ].map(([folder, says]) => ({
+    name: `flux.path ${String(folder)}`,
+    config: minimalConfig(web()).replace('flux:\n', `flux:\n  path: ${String(folder)}\n`),
+    at: 'homelab.config.yaml:4:9',
+    says: says as RegExp,
+  })),
   { name: 'reserved id', config: minimalConfig(web('    id: flux\n')), at: 'homelab.config.yaml:7:9', says: /app id "flux" is reserved/ },
   { name: 'unknown dependency', config: minimalConfig(web('    dependsOn: [wbe]\n')), at: 'homelab.config.yaml:7:17', says: /unknown app "wbe" \(did you mean "web"\?\)/ },
   {

@@ -5,6 +5,8 @@ import { didYouMean } from '../suggest.js'
 import { loadTemplate, openTemplateLibrary } from '../templates/load-templates.js'
 import type { Template, TemplateLibrary } from '../templates/load-templates.js'
 import { locate } from '../yaml-source.js'
+import type { SourceLocation } from '../errors.js'
+import { APPS_DIR } from '../write-plan.js'
 import { templatesDirOf } from './paths.js'
 import { assertValid } from './schema-check.js'
 import type { LoadedConfig } from './load-config.js'
@@ -111,6 +113,8 @@ export async function resolveConfig(
     })
   }
 
+  if (raw.flux.path !== undefined) checkFluxPath(raw.flux.path, () => locate(source, ['flux', 'path']))
+
   // per-app values with defaults
   const defaults = { ...DEFAULT_KUSTOMIZATION, ...raw.flux.kustomization }
   const apps: ResolvedApp[] = enabledRaw.map(({ app, index, id }) => {
@@ -147,6 +151,27 @@ export async function resolveConfig(
     disabled,
   }
   return { config, library }
+}
+
+/**
+ * flux.path is where `flux bootstrap` keeps its own flux-system manifests,
+ * and the folder Flux's flux-system Kustomization reconciles. It must be a
+ * folder of its own inside the repository: under apps/ the next render or
+ * publish would remove Flux's manifests (apps/ is homelab's alone), and at
+ * the root Flux would apply every app folder directly, past dependsOn.
+ */
+function checkFluxPath(given: string, location: () => SourceLocation): void {
+  const folder = path.posix.normalize(given).replace(/^(\.\/)+/, '').replace(/\/+$/, '')
+  const fail = (why: string) => {
+    throw new HomelabError(`flux.path "${given}" ${why}`, {
+      location: location(),
+      hint: 'flux bootstrap keeps flux-system under flux.path: use a folder of its own, such as flux or clusters/home',
+    })
+  }
+  if (given.startsWith('/')) fail('is absolute: it is a folder inside the manifest repository')
+  if (folder === '..' || folder.startsWith('../')) fail('leaves the manifest repository')
+  if (folder === '.' || folder === '') fail('is the root of the manifest repository: Flux would apply every app folder directly, past dependsOn')
+  if (folder === APPS_DIR || folder.startsWith(`${APPS_DIR}/`)) fail(`is inside ${APPS_DIR}/, which homelab renders alone: the next render would remove Flux's own manifests`)
 }
 
 function resolveOptions(loaded: LoadedConfig, template: Template, app: RawApp, index: number): Record<string, unknown> {
