@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
 import type { Dirent } from 'node:fs'
 import path from 'node:path'
+import { displayPath } from './config/load-config.js'
+import { HomelabError } from './errors.js'
 import { compare } from './order.js'
 import type { FileContent, Plan } from './render.js'
 
@@ -40,6 +42,7 @@ export async function listOutputFiles(outDir: string): Promise<string[]> {
 /** The files (sorted) and folders under `<out>/apps/` (paths relative to out, with `/`). */
 export function scanOutput(outDir: string): { files: string[]; folders: string[] } {
   const root = path.join(outDir, APPS_DIR)
+  assertOwnFolder(root)
   let entries: Dirent[]
   try {
     // the entries' types come with the listing: no stat per file. Synchronous: Node's recursive
@@ -58,6 +61,32 @@ export function scanOutput(outDir: string): { files: string[]; folders: string[]
     ;(entry.isDirectory() ? folders : files).push(`${APPS_DIR}/${path.sep === '/' ? inside : inside.split(path.sep).join('/')}`)
   }
   return { files: files.sort(compare), folders }
+}
+
+/**
+ * `<out>/apps` must be a folder itself, or not there yet. Through a symbolic
+ * link, removing what the plan does not hold would delete files wherever the
+ * link points; app folders that are links are replaced, never followed.
+ */
+function assertOwnFolder(root: string): void {
+  const out = path.dirname(root)
+  const outStat = lstatSync(out, { throwIfNoEntry: false })
+  if (outStat && !outStat.isDirectory() && !outStat.isSymbolicLink()) {
+    throw new HomelabError(`${displayPath(out)} is not a folder: the output folder holds apps/ and what Flux keeps beside it`, { hint: 'pass a folder as --out' })
+  }
+  let stat
+  try {
+    stat = lstatSync(root, { throwIfNoEntry: false })
+  } catch (error) {
+    // a link to something that is not a folder: the listing below reports it
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new HomelabError(`${displayPath(out)} is not a folder`, { hint: 'pass a folder as --out' })
+    throw error
+  }
+  if (!stat || stat.isDirectory()) return
+  const what = stat.isSymbolicLink() ? 'a symbolic link' : 'not a folder'
+  throw new HomelabError(`${displayPath(root)} is ${what}: homelab writes apps/ as a folder of its own, and removes what is not rendered there`, {
+    hint: stat.isSymbolicLink() ? 'to write elsewhere, pass that folder\'s parent as --out instead of linking apps/' : 'move it away, or render with another --out',
+  })
 }
 
 /**

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -143,6 +143,35 @@ Writing('removing an app removes its folder and nothing else; files outside apps
     for (const [file, content] of after) {
       if (file !== 'apps/flux/kustomization.yaml') assert.is(content, before.get(file), `${file} unchanged`)
     }
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Writing('apps/ as a link, apps/ as a file, or --out a file: an error, and nothing is removed or written', async () => {
+  const dir = copyExample()
+  try {
+    writeFiles(path.join(dir, 'elsewhere'), { 'x/important.txt': 'keep\n' })
+    mkdirSync(path.join(dir, 'out'))
+    symlinkSync(path.join(dir, 'elsewhere'), path.join(dir, 'out', 'apps'))
+    for (const args of [['--out', 'out'], ['--out', 'out', '--check']]) {
+      const linked = await runCli(['render', ...args], { cwd: dir })
+      assert.is(linked.code, 1, args.join(' '))
+      assert.match(linked.stderr, /^error: out\/apps is a symbolic link: homelab writes apps\/ as a folder of its own/)
+    }
+    assert.equal([...readTree(path.join(dir, 'elsewhere')).keys()], ['x/important.txt'], 'nothing written or removed where the link points')
+
+    rmSync(path.join(dir, 'out', 'apps'))
+    writeFileSync(path.join(dir, 'out', 'apps'), 'a file\n')
+    const file = await runCli(['render', '--out', 'out'], { cwd: dir })
+    assert.is(file.code, 1)
+    assert.match(file.stderr, /^error: out\/apps is not a folder/)
+    assert.not.match(file.stderr, /bug/)
+    assert.is(readFileSync(path.join(dir, 'out', 'apps'), 'utf8'), 'a file\n')
+
+    const outFile = await runCli(['render', '--out', 'out/apps'], { cwd: dir })
+    assert.is(outFile.code, 1)
+    assert.match(outFile.stderr, /^error: out\/apps is not a folder: the output folder holds apps\//)
   } finally {
     removeDir(dir)
   }
