@@ -285,6 +285,28 @@ Cli('a switch written out as =false is off, as =true on; another value is a usag
   }
 })
 
+Cli('values that look like numbers are taken as written: --out 007 is 007/, not 7/', async () => {
+  const dir = copyExample()
+  try {
+    const rendered = await runCli(['render', '--out', '007'], { cwd: dir })
+    assert.is(rendered.code, 0, rendered.stderr)
+    assert.match(rendered.stdout, /into 007\//)
+    assert.ok(existsSync(path.join(dir, '007', 'apps', 'whoami', 'deployment.yaml')))
+    assert.not.ok(existsSync(path.join(dir, '7')))
+    const checked = await runCli(['render', '--check', '--out=1e3'], { cwd: dir })
+    assert.is(checked.code, 3)
+    assert.match(checked.stdout + checked.stderr, /1e3\/ is out of date/)
+    const diffed = await runCli(['diff', '--out', '2024'], { cwd: dir })
+    assert.is(diffed.code, 3, diffed.stderr)
+    assert.not.match(diffed.stderr, /bug/)
+    const none = await runCli(['render', '--only', ''], { cwd: dir })
+    assert.is(none.code, 2)
+    assert.match(none.stderr, /^error: --only needs one or more app ids, comma-separated/)
+  } finally {
+    removeDir(dir)
+  }
+})
+
 Cli('--config reads templates from beside the config file', async () => {
   const dir = copyExample()
   const elsewhere = tempDir()

@@ -143,6 +143,31 @@ function readSwitches(cli: ReturnType<typeof createCli>): void {
   }
 }
 
+/**
+ * Give options that take a value the text as written. cac's parser turns
+ * anything that looks like a number into one: `--out 007` wrote into 7/,
+ * `--out 1e3` into 1000/, `--branch 01` named branch 1, `--only ''` app "0".
+ * Where it made a number, the text is read back from argv.
+ */
+function readValuesAsWritten(cli: ReturnType<typeof createCli>, argv: readonly string[]): void {
+  const options = [...cli.globalCommand.options, ...(cli.matchedCommand?.options ?? [])]
+  for (const option of options) {
+    if (option.isBoolean) continue
+    const parsed: unknown = cli.options[option.name]
+    if (typeof parsed !== 'number' && !(Array.isArray(parsed) && parsed.some((value) => typeof value === 'number'))) continue
+    const flag = option.rawName.split(/[\s,]+/).find((name) => name.startsWith('--'))
+    if (!flag) continue
+    const written: string[] = []
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i] as string
+      if (arg === '--') break
+      if (arg === flag && i + 1 < argv.length) written.push(argv[++i] as string)
+      else if (arg.startsWith(`${flag}=`)) written.push(arg.slice(flag.length + 1))
+    }
+    if (written.length > 0) cli.options[option.name] = Array.isArray(parsed) ? written : written[written.length - 1]
+  }
+}
+
 /** Parse argv and run the matched command; the one place errors end up. */
 export async function runCli(argv: readonly string[]): Promise<void> {
   // a reader that stops early (`homelab graph | head`) is not an error
@@ -176,6 +201,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
       throw new UsageError(`unexpected argument "${String(cli.args[cli.matchedCommand.args.length])}" for ${cli.matchedCommand.name}`)
     }
     readSwitches(cli)
+    readValuesAsWritten(cli, argv)
     await cli.runMatchedCommand()
   } catch (error) {
     handleError(error)

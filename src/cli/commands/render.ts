@@ -14,11 +14,13 @@ export interface RenderOptions extends GlobalOptions {
   watch?: boolean
 }
 
-/** Split `--only a,b` (cac may hand over a number or an array). */
+/** Split `--only a,b` (cac may hand over an array), each id once; no id at all is a usage error. */
 export function parseIdList(value: unknown): string[] | undefined {
   if (value === undefined || value === true) return undefined
   const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(','))
-  return parts.map((id) => id.trim()).filter(Boolean)
+  const ids = [...new Set(parts.map((id) => id.trim()).filter(Boolean))]
+  if (ids.length === 0) throw new UsageError('--only needs one or more app ids, comma-separated')
+  return ids
 }
 
 /** `homelab render`: write the plan into the output folder, or with --check compare only. DEBUG=homelab times its steps. */
