@@ -91,6 +91,28 @@ Others('a missing value given to a helper is an error at its line and column, no
   }
 })
 
+Others('a helper given too few or too many values is an error at its call, never "[object Object]" or the render context', () => {
+  const fails = (source: string, message: string, col = 4) => {
+    try {
+      compileTemplate(env, `a: 1\nb: ${source}\n`, 't.yaml.hbs')({ value: { user: 'alice' }, text: 'x' })
+      assert.unreachable(`${source} should throw`)
+    } catch (error) {
+      assert.is((error as { oneLine?: string }).oneLine, `t.yaml.hbs:2:${col}: ${message}`, source)
+    }
+  }
+  fails('{{b64enc}}', 'b64enc takes one value, as {{b64enc value}}, and was given 0')
+  fails('{{json}}', 'json takes one value, as {{json value}}, and was given 0')
+  fails('{{toYaml}}', 'toYaml takes one value, as {{toYaml value}}, and was given 0')
+  fails('{{lower}}', 'lower takes one value, as {{lower text}}, and was given 0')
+  fails('{{required "set options.image"}}', 'required takes 2 values, as {{required "message" value}}, and was given 1')
+  fails('{{indent 2}}', 'indent takes 2 values, as {{indent spaces text}}, and was given 1')
+  fails('{{quote text text}}', 'quote takes one value, as {{quote value}}, and was given 2')
+  fails('{{#if (and text)}}y{{/if}}', 'and takes 2 or more values, as {{and a b …}}, and was given 1', 10)
+  fails('{{b64enc value}}', 'b64enc takes a string, number or boolean, not a list or mapping')
+  fails('{{upper value}}', 'upper takes a string, number or boolean, not a list or mapping')
+  assert.is(renderWith('{{#if (and true true value)}}yes{{/if}}', 1), 'yes', 'and takes more than two')
+})
+
 Others('prototype access stays blocked', () => {
   assert.throws(() => renderWith('{{#with value}}{{constructor.name}}{{/with}}', {}), /"name" is not defined/)
   assert.is(renderWith('{{#if value.constructor}}leak{{/if}}', {}), '')

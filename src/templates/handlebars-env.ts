@@ -1,6 +1,6 @@
 import Handlebars from 'handlebars'
 import { HomelabError, isHomelabError } from '../errors.js'
-import { helpers } from './helpers.js'
+import { HELPER_USAGE, helpers } from './helpers.js'
 import type { TemplatePartial } from './load-templates.js'
 
 export type CompiledTemplate = (context: object) => string
@@ -50,7 +50,17 @@ function checkedHelper(name: string, helper: (...args: unknown[]) => unknown) {
     const start = (args[args.length - 1] as HelperOptions)?.loc?.start
     return { file: '', line: start?.line, col: start === undefined ? undefined : start.column + 1 }
   }
+  const usage = HELPER_USAGE[name] ?? name
+  const named = usage.split(' ').length - 1
+  const variadic = usage.endsWith('…')
+  const wanted = variadic ? named - 1 : named
   return (...args: unknown[]) => {
+    // the last argument is Handlebars' options object
+    const given = args.length - 1
+    if (variadic ? given < wanted : given !== wanted) {
+      const count = `${variadic ? `${wanted} or more values` : wanted === 1 ? 'one value' : `${wanted} values`}`
+      throw new HomelabError(`${name} takes ${count}, as {{${usage}}}, and was given ${given}`, { location: locationOf(args) })
+    }
     if (!takesMissing) {
       // the last argument is Handlebars' options object
       for (let i = 0; i < args.length - 1; i++) {

@@ -64,8 +64,14 @@ export function required(message: unknown, value: unknown): unknown {
   return value
 }
 
+/** A string, number or boolean as text: a list or mapping would come out as "[object Object]". */
+function scalarText(value: unknown, helper: string): string {
+  if (value !== null && typeof value === 'object') throw new HomelabError(`${helper} takes a string, number or boolean, not a list or mapping`)
+  return String(value ?? '')
+}
+
 export function b64enc(value: unknown): string {
-  return Buffer.from(String(value ?? ''), 'utf8').toString('base64')
+  return Buffer.from(scalarText(value, 'b64enc'), 'utf8').toString('base64')
 }
 
 /** `{{json x}}`: x as one-line JSON, which is also valid YAML flow. */
@@ -93,7 +99,33 @@ export const helpers: Record<string, (...args: unknown[]) => unknown> = {
   and: (...args) => args.slice(0, -1).every(Boolean),
   or: (...args) => args.slice(0, -1).some(Boolean),
   not: (value) => !value,
-  lower: (value) => String(value ?? '').toLowerCase(),
-  upper: (value) => String(value ?? '').toUpperCase(),
+  lower: (value) => scalarText(value, 'lower').toLowerCase(),
+  upper: (value) => scalarText(value, 'upper').toUpperCase(),
   join: (separator, list) => join(separator, list),
+}
+
+/**
+ * How each helper is called. Handlebars hands a helper whatever it was given,
+ * then its options object: `{{b64enc}}` with the value forgotten would encode
+ * that object as "[object Object]", and `{{json}}` would print the whole
+ * render context. The count of values is checked before a helper runs; `…`
+ * marks a helper that takes two or more.
+ */
+export const HELPER_USAGE: Record<keyof typeof helpers, string> = {
+  quote: 'quote value',
+  toYaml: 'toYaml value',
+  indent: 'indent spaces text',
+  nindent: 'nindent spaces text',
+  default: 'default fallback value',
+  required: 'required "message" value',
+  b64enc: 'b64enc value',
+  json: 'json value',
+  eq: 'eq a b',
+  ne: 'ne a b',
+  and: 'and a b …',
+  or: 'or a b …',
+  not: 'not value',
+  lower: 'lower text',
+  upper: 'upper text',
+  join: 'join separator list',
 }
