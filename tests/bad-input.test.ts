@@ -93,6 +93,20 @@ const cases: Case[] = [
     says: /quote was given a value that is not defined/,
   },
   {
+    name: 'a template file beside its .hbs twin',
+    config: minimalConfig(web()),
+    extra: { 'templates/web/configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n' },
+    at: 'templates/web/configmap.yaml.hbs: ',
+    says: /configmap\.yaml and configmap\.yaml\.hbs both become configmap\.yaml in the app's folder/,
+  },
+  {
+    name: 'two kustomization files in a template',
+    config: minimalConfig(web()),
+    extra: { 'templates/web/kustomization.yaml': 'resources: [configmap.yaml]\n', 'templates/web/kustomization.yml': 'resources: [configmap.yaml]\n' },
+    at: 'templates/web/kustomization.yml: ',
+    says: /kustomization\.yaml and kustomization\.yml are both a kustomization file/,
+  },
+  {
     name: 'unknown helper',
     config: minimalConfig(web()),
     extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{quoted app.id}}\n' },

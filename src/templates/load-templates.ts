@@ -115,7 +115,24 @@ export async function loadTemplate(library: TemplateLibrary, name: string): Prom
     const isYaml = /\.ya?ml$/.test(outputPath)
     // a template's own kustomization.yaml replaces the generated one; it is not a resource itself
     const isKustomization = /^kustomization\.ya?ml$/.test(outputPath)
-    if (isKustomization) ownKustomization = true
+    if (isKustomization) {
+      const other = files.find((earlier) => /^kustomization\.ya?ml$/.test(earlier.outputPath))
+      if (other) {
+        throw new HomelabError(`${other.relPath} and ${relPath} are both a kustomization file: kubectl kustomize refuses a folder with two`, {
+          location: { file },
+          hint: 'keep one of them',
+        })
+      }
+      ownKustomization = true
+    }
+    // service.yaml beside service.yaml.hbs: one would silently replace the other in the app's folder
+    const same = files.find((earlier) => earlier.outputPath === outputPath)
+    if (same) {
+      throw new HomelabError(`${same.relPath} and ${relPath} both become ${outputPath} in the app's folder`, {
+        location: { file },
+        hint: 'rename or remove one of them',
+      })
+    }
     const listed = isYaml && !isKustomization
     const kind: TemplateFileKind = isHbs ? (listed ? 'rendered-resource' : 'rendered-file') : listed ? 'resource' : 'file'
     files.push({ relPath, outputPath, kind, file, content })
