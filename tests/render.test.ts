@@ -177,6 +177,24 @@ Writing('apps/ as a link, apps/ as a file, or --out a file: an error, and nothin
   }
 })
 
+Writing('an output folder inside templates/ or crds/ is refused before anything is written', async () => {
+  const dir = copyExample()
+  try {
+    const before = readTree(path.join(dir, 'templates'))
+    for (const out of ['templates/webapp', 'templates', 'crds/out']) {
+      for (const extra of [[], ['--watch']]) {
+        const result = await runCli(['render', '--out', out, ...extra], { cwd: dir })
+        assert.is(result.code, 1, `${out} ${extra.join(' ')}`)
+        assert.match(result.stderr, new RegExp(`^error: the output folder ${out}/ is inside ${out.split('/')[0]}/, which the render reads`))
+      }
+    }
+    assert.equal(readTree(path.join(dir, 'templates')), before)
+    assert.not.ok(existsSync(path.join(dir, 'crds', 'out')))
+  } finally {
+    removeDir(dir)
+  }
+})
+
 Writing('stale files and interrupted temp files under apps/ are removed', async () => {
   const dir = copyExample()
   try {

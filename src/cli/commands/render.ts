@@ -2,6 +2,7 @@ import path from 'node:path'
 import { RenderCache, renderInputs } from '../../render-cache.js'
 import { comparePlan, writePlan } from '../../write-plan.js'
 import type { PlanChanges } from '../../write-plan.js'
+import { HomelabError } from '../../errors.js'
 import { ExitCode } from '../exit-code.js'
 import { UsageError, handleError } from '../handle-error.js'
 import type { GlobalOptions } from '../index.js'
@@ -25,6 +26,7 @@ export function parseIdList(value: unknown): string[] | undefined {
 
 /** `homelab render`: write the plan into the output folder, or with --check compare only. DEBUG=homelab times its steps. */
 export async function renderCommand(options: RenderOptions): Promise<void> {
+  checkOutsideInputs(path.resolve(String(options.out)), String(options.config))
   if (options.watch) return watchRender(options)
   const step = debugEnabled() ? stepTimer() : undefined
   try {
@@ -113,6 +115,24 @@ async function watchRender(options: RenderOptions): Promise<void> {
   }
   // errors along the way were printed when they happened; stopping the watch is a success
   process.exitCode = ExitCode.Success
+}
+
+/**
+ * The output folder must not sit among the inputs: inside templates/ its
+ * apps/ became a template (or broke the one it landed in) for every later
+ * render, and a watch would render again on its own writes.
+ */
+function checkOutsideInputs(outDir: string, configPath: string): void {
+  const root = path.dirname(path.resolve(configPath))
+  for (const name of ['templates', 'crds']) {
+    const inputs = path.join(root, name)
+    const relative = path.relative(inputs, outDir)
+    if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) {
+      throw new HomelabError(`the output folder ${displayDir(outDir)} is inside ${displayDir(inputs)}, which the render reads`, {
+        hint: 'pass --out a folder outside templates/ and crds/ (the default is manifests/)',
+      })
+    }
+  }
 }
 
 function printUpToDate(shownOut: string, apps: number, started: number): void {
