@@ -4,6 +4,7 @@
  * that reads it); every message that leaves the process (errors, command
  * output, dry-run plans) goes through `redact`.
  */
+import { inspect } from 'node:util'
 
 /** Environment variables whose values are secrets wherever they appear. */
 export const SECRET_ENV_VARS = [
@@ -38,6 +39,10 @@ export function registerSecret(value: string | undefined): void {
   }
   // in a Basic auth credential (base64 of `user:token`, whatever the user) or any other base64 text
   for (const form of base64Forms(value)) secrets.add(form)
+  // in a quoted string of a log line (NODE_DEBUG prints each child's environment through util.inspect),
+  // and quoted twice (JSON text holding it, quoted in such a line)
+  const escaped = escapedForms(value)
+  for (const form of [...escaped, ...escaped.flatMap(escapedForms)]) secrets.add(form)
   ordered = [...secrets].sort((a, b) => b.length - a.length)
 }
 
@@ -57,6 +62,20 @@ export function base64Forms(value: string): string[] {
     if (form.length >= MIN_BASE64) forms.push(form)
   }
   return forms
+}
+
+/**
+ * How `value` reads inside a string quoted by JSON.stringify or util.inspect:
+ * with backslashes, quotes and control characters escaped (`\\`, `\t`,
+ * `\x01`, `\u0001`), the quotes around it left out. util.inspect escapes `'`
+ * only when it quotes with `'`, and picks its quote from the whole string it
+ * prints (`'NAME=value'`), not from the value: both spellings are forms.
+ */
+export function escapedForms(value: string): string[] {
+  const inspected = value.split("'").map((part) => inspect(part, { maxStringLength: Infinity }).slice(1, -1))
+  const forms = new Set([JSON.stringify(value).slice(1, -1), inspected.join("'"), inspected.join("\\'")])
+  forms.delete(value)
+  return [...forms]
 }
 
 /** Register the values of every known secret variable of `env`. */

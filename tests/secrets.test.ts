@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
+import { inspect } from 'node:util'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { clearSecrets, redact, registerSecret, registerSecretsFromEnv } from '../src/redact.js'
@@ -30,14 +31,17 @@ import type { ShimEnv } from './helpers/shims.js'
 const SENTINEL = `hlsentinel-${randomBytes(16).toString('hex')}`
 /** A token with the characters URLs and Basic auth encode. */
 const SPECIAL = `hlsentinel/${randomBytes(8).toString('hex')}+=@:%?#&`
+/** A token with the characters JSON.stringify and util.inspect escape: backslash, tab, both quotes and a backtick. */
+const ESCAPED = `hlsentinel\\${randomBytes(8).toString('hex')}\t'"\``
 const TOKEN_VARS = ['HOMELAB_GIT_TOKEN', 'GITHUB_TOKEN', 'GITLAB_TOKEN', 'GITEA_TOKEN', 'BITBUCKET_TOKEN', 'GIT_PASSWORD']
 
 const b64 = (text: string) => Buffer.from(text).toString('base64')
 const lowerHex = (text: string) => text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase())
 
 /**
- * Every form of `token` that counts as a leak: itself, percent-encoded (either case of hex), and
- * base64. Base64 of any text holding the token (`x-access-token:<token>` in a Basic auth header,
+ * Every form of `token` that counts as a leak: itself, percent-encoded (either case of hex), quoted
+ * by JSON.stringify or util.inspect (NODE_DEBUG prints environments so; inspect escapes `'` only when
+ * it quotes with `'`, which the text around the token decides), and base64. Base64 of any text holding the token (`x-access-token:<token>` in a Basic auth header,
  * whatever the user name) contains one of three strings, one per position of the token in
  * base64's 3-byte groups: the characters that depend only on the token's bytes.
  */
@@ -45,6 +49,10 @@ function leakForms(token: string): Array<{ form: string; text: string }> {
   const forms = [{ form: 'the token', text: token }]
   const encoded = encodeURIComponent(token)
   if (encoded !== token) forms.push({ form: 'the token percent-encoded', text: encoded }, { form: 'the token percent-encoded (lower-case hex)', text: lowerHex(encoded) })
+  const inspected = inspect(`${token}'"\``).slice(1, -5)
+  for (const [form, text] of [['the token in JSON', JSON.stringify(token).slice(1, -1)], ["the token as util.inspect quotes it with '", inspected], ['the token as util.inspect quotes it otherwise', inspected.split("\\'").join("'")]] as const) {
+    if (text !== token) forms.push({ form, text })
+  }
   const bytes = Buffer.from(token)
   for (const shift of [0, 1, 2]) {
     const text = Buffer.concat([Buffer.alloc(shift, 0x3a), bytes]).toString('base64')
@@ -283,6 +291,17 @@ Bootstrap('kubectl apply fails, echoing the token', async () => {
   assertNoLeak(w)
 })
 
+Bootstrap("NODE_DEBUG=child_process prints each child's environment: a token it has to escape is masked there too", async () => {
+  const plainGit = GITHUB_CONFIG.replace('https://github.com/example/manifests.git', 'https://git.example.com/example/manifests.git\n  provider: git')
+  for (const [config, name] of [[GITHUB_CONFIG, 'GITHUB_TOKEN'], [plainGit, 'GIT_PASSWORD']]) {
+    const w = await world(config as string)
+    const result = await run(w, ['bootstrap'], { NODE_DEBUG: 'child_process' }, ESCAPED)
+    assert.is(result.code, 0, result.stderr)
+    assert.ok(result.stderr.includes(`${name}: '***'`), `the environment of flux bootstrap was printed, masked:\n${result.stderr}`)
+    assertNoLeak(w, { token: ESCAPED })
+  }
+})
+
 Bootstrap('a token pasted into flux.repository is refused at its line, and printed by no step', async () => {
   const w = await world(GITHUB_CONFIG.replace('https://github.com/', `https://x-access-token:${SENTINEL}@github.com/`))
   const inputs = [path.join(w.dir, 'homelab.config.yaml')]
@@ -382,6 +401,19 @@ Git('a push hook that rejects the push and echoes the token', async () => {
   assert.match(result.stderr, /error: git push to .* failed/)
   assert.is((await git.server.log(repo)).length, 1, 'nothing landed')
   assertNoLeak(w)
+})
+
+Git("publish with NODE_DEBUG=child_process: a token it has to escape is masked in the environments it prints", async () => {
+  const server = await startGitServer({ token: ESCAPED })
+  try {
+    const w = await world(gitConfig(server.url(await newRepo(server))))
+    const result = await run(w, ['publish', '--dry-run'], { NODE_DEBUG: 'child_process' }, ESCAPED)
+    assert.is(result.code, 0, result.stderr)
+    assert.ok(result.stderr.includes("HOMELAB_GIT_TOKEN: '***'"), `the environment of git was printed, masked:\n${result.stderr}`)
+    assertNoLeak(w, { token: ESCAPED })
+  } finally {
+    await server.close()
+  }
 })
 
 Git('the git server is down', async () => {
@@ -510,6 +542,22 @@ Redact('percent-encoded, with upper- and lower-case hex', () => {
   const encoded = encodeURIComponent(SPECIAL)
   assert.is.not(encoded, SPECIAL)
   for (const text of [`password=${encoded}`, `password=${lowerHex(encoded)}`, `https://x:${encoded}@host/`]) noForm(redact(text), SPECIAL)
+})
+
+Redact('the token as JSON.stringify and util.inspect quote it, once or twice, whichever quote they pick', () => {
+  const hex = randomBytes(8).toString('hex')
+  // inspect quotes the first with ', escaping it; the second with " and the third with `, leaving ' as it is
+  const tokens = [ESCAPED, `hlsentinel\\${hex}\u0001'x`, `hlsentinel\t${hex}'"\u007f`]
+  for (const token of tokens) registerSecret(token)
+  for (const token of tokens) {
+    const data = { env: { TOKEN: token }, envPairs: [`TOKEN=${token}`] }
+    for (const text of [JSON.stringify(data), inspect(data), inspect(JSON.stringify(data)), JSON.stringify(inspect(data)), JSON.stringify(JSON.stringify(data))]) {
+      const out = redact(text)
+      noForm(out, token)
+      assert.not.ok(out.includes('hlsentinel'), `hidden whole: ${out}`)
+      assert.ok(out.includes('***'), out)
+    }
+  }
 })
 
 Redact('a secret containing another is hidden whole; short values and plain text are left alone', () => {
