@@ -4,7 +4,7 @@
  */
 import type { FluxProvider, ResolvedFlux } from './config/types.js'
 import { HomelabError } from './errors.js'
-import { redact } from './redact.js'
+import { redact, redactUrl, urlHasPassword } from './redact.js'
 import type { SourceLocation } from './errors.js'
 
 /** A Git repository URL taken apart. `path` has no leading `/` and no `.git`. */
@@ -47,11 +47,12 @@ export function parseRepositoryUrl(url: string, locate?: Locate): RepositoryUrl 
       location: locate?.(['flux', 'repository']),
       hint: 'use https://host/owner/repo.git or ssh://git@host/owner/repo',
     })
+  // the config is committed: a password there is a leaked secret (and no message may quote it)
+  if (hasPassword(url)) throw passwordError(url, locate)
   if (!url.includes('://')) {
     // the scp-like form git@host:owner/repo.git
     const scp = /^(?:([^@/\s]+)@)?([^:/\s]+):([^\s]+)$/.exec(url)
     if (!scp) throw fail('is not a URL')
-    if (scp[1]?.includes(':')) throw passwordError(url, locate)
     const path = cleanPath(scp[3]!)
     if (!path) throw fail('names no repository')
     return { scheme: 'ssh', user: scp[1], host: scp[2]!.toLowerCase(), path }
@@ -62,8 +63,6 @@ export function parseRepositoryUrl(url: string, locate?: Locate): RepositoryUrl 
   } catch {
     throw fail('is not a URL')
   }
-  // the config is committed: a password there is a leaked secret
-  if (parsed.password) throw passwordError(url, locate)
   const scheme = parsed.protocol.replace(/:$/, '')
   if (scheme !== 'https' && scheme !== 'http' && scheme !== 'ssh') throw fail(`has the scheme ${scheme}: only https and ssh repositories can be bootstrapped`)
   if (!parsed.hostname) throw fail('has no host')
@@ -78,8 +77,18 @@ export function parseRepositoryUrl(url: string, locate?: Locate): RepositoryUrl 
   }
 }
 
+/**
+ * A password in a `scheme://` URL (see urlHasPassword), or in the scp-like
+ * form: a `:` before its first `@` (`user:pass@host:path`; `host:path@x`
+ * too, which hiding too much beats leaking).
+ */
+function hasPassword(url: string): boolean {
+  return url.includes('://') ? urlHasPassword(url) : url.includes('@') && (url.split('@')[0] as string).includes(':')
+}
+
 function passwordError(url: string, locate?: Locate): HomelabError {
-  return new HomelabError(`flux.repository ${redact(url).replace(/^[^@/\s]+:[^@/\s]*@/, '***@')} contains a password`, {
+  const shown = url.includes('://') ? redactUrl(url) : redact(url.replace(/^[^]*@/, '***@'))
+  return new HomelabError(`flux.repository ${shown} contains a password`, {
     location: locate?.(['flux', 'repository']),
     hint: `remove it from the URL; bootstrap and publish read the token from the environment (${Object.values(TOKEN_ENV).join(', ')}, by provider)`,
   })
@@ -199,7 +208,7 @@ function apiHostname(provider: FluxProvider, url: RepositoryUrl, configured?: st
  */
 function planPlainGit(url: RepositoryUrl, common: string[], flux: ResolvedFlux, locate?: Locate): FluxTarget {
   if (url.scheme === 'http') {
-    throw new HomelabError(`flux.repository "${flux.repository}" uses plain http; flux bootstrap git sends the password over it only with --allow-insecure-http`, {
+    throw new HomelabError(`flux.repository "${redact(flux.repository)}" uses plain http; flux bootstrap git sends the password over it only with --allow-insecure-http`, {
       location: locate?.(['flux', 'repository']),
       hint: 'use an https:// or ssh:// URL',
     })

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { SimpleGit, SimpleGitOptions } from 'simple-git'
 import { HomelabError } from './errors.js'
-import { redact, registerSecret } from './redact.js'
+import { redact, redactUrl, registerSecret, urlHasPassword } from './redact.js'
 
 export type RemoteKind = 'http' | 'ssh' | 'local'
 
@@ -74,10 +74,10 @@ export function remoteKind(remote: string): RemoteKind {
   return 'local'
 }
 
-/** Refuse an address that carries a password: git would write it into .git/config. */
+/** Refuse an address that carries a password (see urlHasPassword): git would get it in argv and write it into .git/config. */
 export function checkRemote(remote: string): void {
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(remote)) {
-    throw new HomelabError(`the repository URL ${redact(remote)} contains a password`, {
+  if (urlHasPassword(remote)) {
+    throw new HomelabError(`the repository URL ${redactUrl(remote)} contains a password`, {
       hint: `remove it from the URL and put the token in ${TOKEN_ENV} instead`,
     })
   }

@@ -83,13 +83,43 @@ export function registerSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): vo
   for (const name of SECRET_ENV_VARS) registerSecret(env[name])
 }
 
+/**
+ * `scheme://` and what follows up to the last `@` before a space, quote or
+ * angle bracket: the user info, if the URL has any. With a `:` in it, all of
+ * it is user and password: a password may hold `/` or `@` (`https://x:pa/ss@host`,
+ * which no URL parser reads as the user meant), and where a `:` and an `@`
+ * could also be a port and a path (`https://host:8443/a@b`), hiding too much
+ * beats leaking.
+ */
+const URL_USER_INFO = /(\b[a-z][a-z0-9+.-]*:\/\/)([^\s'"<>`]*)@/gi
+
+/** A whole URL: up to its first `://` (whatever the scheme looks like), then everything up to its last `@`. */
+const URL_HEAD = /^([^]*?:\/\/)([^]*)@/
+
+/** Whether a `scheme://` URL holds a password: a `:` anywhere between the `://` and its last `@`. */
+export function urlHasPassword(url: string): boolean {
+  return URL_HEAD.exec(url)?.[2]?.includes(':') ?? false
+}
+
+/** A URL for a message: when it holds a password (see urlHasPassword), everything up to its last `@` hidden; then redact(). */
+export function redactUrl(url: string): string {
+  return redact(urlHasPassword(url) ? url.replace(URL_HEAD, '$1***@') : url)
+}
+
+/** The user info of a URL in text, hidden (see URL_USER_INFO); ssh's fixed user `git` alone is no secret. */
+function hideUserInfo(match: string, scheme: string, userInfo: string): string {
+  if (userInfo.includes(':')) return `${scheme}***@`
+  // no password: the user is what comes before the first `@`, unless a `/` shows that `@` is in the path
+  const user = userInfo.split('@')[0] as string
+  if (user === '' || user.includes('/') || user === 'git') return match
+  return `${scheme}***@${match.slice(scheme.length + user.length + 1)}`
+}
+
 /** Replace every registered secret (in each of its forms), credentials in URLs and Authorization header values with `***`. */
 export function redact(text: string): string {
   let out = text
   for (const secret of ordered) out = out.split(secret).join('***')
-  // user:password@ in URLs, and Authorization headers
-  // `git@` (ssh) is a fixed user name, not a secret; any other user or user:password is hidden
-  out = out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)(?!git@)[^/\s:@]+(?::[^/\s@]*)?@/gi, '$1***@')
+  out = out.replace(URL_USER_INFO, hideUserInfo)
   out = out.replace(/(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"]+/gi, '$1***')
   return out
 }

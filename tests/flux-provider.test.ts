@@ -173,6 +173,18 @@ Args('a password in flux.repository is refused, at its place in the config, with
   throwsHomelab(() => planFluxTarget(flux({ repository: 'https://user:s3cr3t-pass@git.example.com/a/b.git', provider: 'git' })), /contains a password/)
   const scp = throwsHomelab(() => parseRepositoryUrl('git:s3cr3t-pass@git.example.com:a/b.git'), /flux\.repository \*\*\*@git\.example\.com:a\/b\.git contains a password/)
   assert.not.match(scp.message, /s3cr3t-pass/)
+  // a password with / or @: URL parsers split it elsewhere (or fail, and the message quoted it), so all of it up to the last @ counts
+  for (const [repository, shown] of [
+    ['https://x:s3cr3t/pass@github.com/a/b.git', 'https://***@github.com/a/b.git'],
+    ['https://x:s3cr@t-pass@github.com/a/b.git', 'https://***@github.com/a/b.git'],
+    ['https://x:s3cr3t-pass/@git.example.com:8443/a/b.git', 'https://***@git.example.com:8443/a/b.git'],
+    ['x:s3cr3t/pass@github.com:a/b.git', '***@github.com:a/b.git'],
+    ['x:s3cr@t-pass@github.com:a/b.git', '***@github.com:a/b.git'],
+  ]) {
+    const error = throwsHomelab(() => parseRepositoryUrl(repository as string), /contains a password/)
+    assert.ok(error.message.includes(`flux.repository ${shown} contains a password`), error.message)
+    assert.not.match(error.message, /s3cr/)
+  }
   // a user name alone is fine: flux bootstrap git gets it as --username
   assert.ok(planFluxTarget(flux({ repository: 'https://alice@git.example.com/a/b.git', provider: 'git' })).args.includes('--username=alice'))
 })

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { isRaceRejection, remoteKind } from '../src/git.js'
+import { checkRemote, isRaceRejection, remoteKind } from '../src/git.js'
 import { removedApps } from '../src/publish.js'
 import type { CliResult } from './helpers/cli.js'
 import { minimalHomelab, readTree, removeDir, runCli, tempDir } from './helpers/cli.js'
@@ -273,6 +273,16 @@ Publish('a password in the repository URL is refused without printing it', async
   const result = await publish(dir, ['--repo', `https://bot:${TOKEN}@127.0.0.1:1/x.git`])
   assert.is(result.code, 1)
   assert.match(result.stderr, /^error: the repository URL https:\/\/\*\*\*@127\.0\.0\.1:1\/x\.git contains a password/m)
+  // a password with / or @ in it: no URL parser splits it where the user meant, so all of it up to the last @ counts
+  const before = ctx.spy.calls().length
+  for (const password of ['hunter2/secret-PW', 'hun@ter2secret-PW', "it's/a\"secret-PW"]) {
+    const refused = await publish(dir, ['--repo', `https://x:${password}@127.0.0.1:1/x.git`])
+    assert.is(refused.code, 1)
+    assert.match(refused.stderr, /^error: the repository URL https:\/\/\*\*\*@127\.0\.0\.1:1\/x\.git contains a password\n/, refused.stderr)
+    assert.not.match(refused.stdout + refused.stderr, /secret-PW/)
+  }
+  const calls = ctx.spy.calls().slice(before)
+  assert.not.ok(calls.some((argv) => argv.includes('clone') || argv.join(' ').includes('secret-PW')), `git got no password: ${JSON.stringify(calls)}`)
 })
 
 Publish('the token never appears in output, argv, .git/config or any file of the temp clone', async () => {
@@ -313,6 +323,15 @@ Units('remote kinds', () => {
   assert.is(remoteKind('git@github.com:a/b.git'), 'ssh')
   assert.is(remoteKind('../manifests'), 'local')
   assert.is(remoteKind('/srv/git/manifests.git'), 'local')
+})
+
+Units('only a URL with a password is refused: ports, ssh users and scp-like addresses are not passwords', () => {
+  for (const remote of ['https://host:8443/org/repo.git', 'ssh://git@host:22/repo.git', 'git@github.com:org/repo.git', 'https://bot@host/x.git', '/srv/git/m.git', '../manifests']) {
+    checkRemote(remote)
+  }
+  for (const remote of ['https://x:p@host/x.git', 'https://x:pa/ss@host/x.git', 'https://x:pa@ss@host:8443/x.git', 'HTTPS://x:@host/x', 'ssh://git:pw@host/x']) {
+    assert.throws(() => checkRemote(remote), /https?:\/\/\*\*\*@host|ssh:\/\/\*\*\*@host/i, remote)
+  }
 })
 
 Units('only a branch that moved on is retried', () => {

@@ -17,7 +17,7 @@ import path from 'node:path'
 import { inspect } from 'node:util'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { clearSecrets, redact, registerSecret, registerSecretsFromEnv } from '../src/redact.js'
+import { clearSecrets, redact, redactUrl, registerSecret, registerSecretsFromEnv, urlHasPassword } from '../src/redact.js'
 import { FLUX_CRDS_DIR, ROOT, minimalHomelab, removeDir, runCli, tempDir, writeFiles } from './helpers/cli.js'
 import type { CliResult } from './helpers/cli.js'
 import { createGitSpy } from './helpers/git-spy.js'
@@ -514,6 +514,24 @@ Redact('the token alone, in a URL, in a sentence', () => {
 Redact('credentials in URLs are hidden even when unregistered; ssh git@ stays', () => {
   assert.is(redact('clone https://bot:unregistered-pass@host/x.git'), 'clone https://***@host/x.git')
   assert.is(redact('ssh://git@github.com/a/b'), 'ssh://git@github.com/a/b')
+})
+
+Redact('a password in a URL is hidden whole, / and @ in it too; ports, paths and ssh git@ stay', () => {
+  for (const [text, shown] of [
+    ["unable to access 'https://x:hunter2/secret@127.0.0.1:1/m.git/': bad", "unable to access 'https://***@127.0.0.1:1/m.git/': bad"],
+    ['clone of https://x:hun@ter2secret@127.0.0.1:1/m.git failed', 'clone of https://***@127.0.0.1:1/m.git failed'],
+    ['https://x:pw@a/x and https://y:pw/2@b/y', 'https://***@a/x and https://***@b/y'],
+    ['https://host:8443/org/repo.git', 'https://host:8443/org/repo.git'],
+    ['ssh://git@host:22/repo.git', 'ssh://git@host:22/repo.git'],
+    ['git@github.com:org/repo.git', 'git@github.com:org/repo.git'],
+    ['https://host/a/b@c, mail x@y', 'https://host/a/b@c, mail x@y'],
+    ['https://bot@host/a@b', 'https://***@host/a@b'],
+  ]) {
+    assert.is(redact(text as string), shown)
+  }
+  assert.ok(urlHasPassword('https://x:hunter2/secret@host/m.git') && urlHasPassword('https://x:hun@ter2@host/m.git'))
+  assert.not.ok(urlHasPassword('https://host:8443/org/repo.git') || urlHasPassword('ssh://git@host:22/repo.git') || urlHasPassword('https://bot@host/x.git'))
+  assert.is(redactUrl("https://x:it's \"pw@host/m.git"), 'https://***@host/m.git')
 })
 
 Redact('Authorization headers: Basic, Bearer, token', () => {
