@@ -92,16 +92,45 @@ function baseEnv(source: NodeJS.ProcessEnv): Record<string, string> {
   return env
 }
 
+/**
+ * What the server said (`remote: …` lines: a hook's or the hosting service's
+ * reason for refusing a push): its error lines, else its other lines, without
+ * progress. Git itself then only says "failed to push some refs".
+ */
+function remoteMessage(lines: string[]): string[] {
+  const said = lines
+    .filter((line) => /^remote:/i.test(line))
+    .map((line) => line.replace(/^remote:\s*/i, ''))
+    .filter((line) => line !== '' && !/^(Enumerating|Counting|Compressing|Resolving|Total \d)/.test(line))
+  const errors = said.filter((line) => /^(fatal|error):/i.test(line))
+  return (errors.length > 0 ? errors : said).slice(0, 3).map((line) => line.replace(/^(fatal|error):\s*/i, ''))
+}
+
+/** Why the server refused a ref (`git push --porcelain` on stdout: `!<TAB>ref<TAB>[remote rejected] (reason)`). */
+function rejectionReason(lines: string[]): string | undefined {
+  for (const line of lines) {
+    const reason = /^!\s.*\[(?:remote )?rejected\][^(]*\((.+)\)$/.exec(line)?.[1]
+    if (reason) return reason
+  }
+  return undefined
+}
+
 /** A git error as one redacted HomelabError line, with a hint for the usual causes. */
 export function gitFailure(what: string, error: unknown, remote?: string): HomelabError {
+  // simple-git's message holds the command's stdout (push --porcelain's ref lines) and stderr
   const raw = error instanceof Error ? error.message : String(error)
   const lines = raw
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '' && !/^(hint|warning):/i.test(line) && !/^(To|From) /.test(line))
-  // git's own verdict (fatal:/error:) says it best; else the last lines
-  const verdict = lines.filter((line) => /^(fatal|error):/i.test(line))
-  const detail = (verdict.length > 0 ? verdict : lines).slice(-3).map((line) => line.replace(/^(fatal|error): /i, '')).join(' | ') || 'git failed'
+  const said = remoteMessage(lines)
+  const rejected = rejectionReason(lines)
+  // git's own verdict (fatal:/error:) says it best, unless it is only "failed to push some refs" and the server said why; else the last lines
+  let verdict = lines.filter((line) => /^(fatal|error):/i.test(line))
+  if (said.length > 0 || rejected) verdict = verdict.filter((line) => !/failed to push some refs/i.test(line))
+  const own = verdict.length > 0 || said.length > 0 || rejected ? verdict : lines.slice(-3)
+  const reason = [...own.slice(-3).map((line) => line.replace(/^(fatal|error): /i, '')), ...said].join(' | ')
+  const detail = [reason, rejected && `(${rejected})`].filter(Boolean).join(' ') || 'git failed'
   let hint: string | undefined
   if (/authentication failed|could not read (username|password)|returned error: (401|403)|terminal prompts disabled|permission to .* denied/i.test(raw)) {
     hint = remote && remoteKind(remote) === 'ssh'

@@ -5,11 +5,11 @@
  * clone can be searched for the token.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { checkRemote, isRaceRejection, remoteKind } from '../src/git.js'
+import { checkRemote, gitFailure, isRaceRejection, remoteKind } from '../src/git.js'
 import { removedApps } from '../src/publish.js'
 import type { CliResult } from './helpers/cli.js'
 import { minimalHomelab, readTree, removeDir, runCli, tempDir } from './helpers/cli.js'
@@ -228,6 +228,40 @@ Publish('a wrong token fails with exit 1 and a clear error; nothing is pushed', 
   assert.ok(ctx.server.requests.some((r) => r.status === 401))
 })
 
+/** A pre-receive hook on the server's bare repository that prints `message` on stderr and refuses every push. */
+function refusingHook(repo: string, message: string): void {
+  writeFileSync(path.join(ctx.server.root, `${repo}.git`, 'hooks', 'pre-receive'), `#!/bin/sh\ncat >/dev/null\nprintf '%s\\n' '${message}' >&2\nexit 1\n`, { mode: 0o755 })
+}
+
+Publish('a push the server refuses says why, in one line, and is not retried', async () => {
+  const repo = await newRepo()
+  refusingHook(repo, 'error: GH006: Protected branch update failed for refs/heads/main.')
+  const dir = homelab(ctx.server.url(repo), { web: 'hello' })
+  const before = ctx.spy.calls().length
+  const result = await publish(dir)
+  assert.is(result.code, 1)
+  assert.match(result.stderr, /^error: git push to http:\/\/127\.0\.0\.1:\d+\/manifests-\d+\.git \(branch main\) failed: GH006: Protected branch update failed for refs\/heads\/main\. \(pre-receive hook declined\)\n/m)
+  assert.is(ctx.spy.calls().slice(before).filter((argv) => argv.includes('push')).length, 1, 'a refusal is no race: one push')
+  assert.is((await ctx.server.log(repo)).length, 1, 'nothing landed')
+
+  // a server that explains without error: lines
+  refusingHook(repo, 'GitLab: You are not allowed to push code to protected branches on this project.')
+  const gitlab = await publish(dir)
+  assert.is(gitlab.code, 1)
+  assert.match(gitlab.stderr, /failed: GitLab: You are not allowed to push code to protected branches on this project\. \(pre-receive hook declined\)\n/)
+})
+
+Publish("a push into a non-bare repository's checked-out branch says so", async () => {
+  const target = tempDir('homelab-publish-nonbare-')
+  ctx.dirs.push(target)
+  writeFileSync(path.join(target, 'README.md'), '# manifests\n')
+  execFileSync(findRealGit(), ['init', '-q', '-b', 'main'], { cwd: target })
+  commitSource(target, 'init')
+  const result = await publish(homelab('https://example.invalid/not-used.git', { web: 'hello' }), ['--repo', target], { HOMELAB_GIT_TOKEN: '' })
+  assert.is(result.code, 1)
+  assert.match(result.stderr, /^error: git push to .* \(branch main\) failed: refusing to update checked out branch: refs\/heads\/main.* \(branch is currently checked out\)\n/m)
+})
+
 Publish('--dry-run shows the files that would change and commits nothing', async () => {
   const repo = await newRepo()
   assert.is((await publish(homelab(ctx.server.url(repo), { web: 'hello', api: 'hi' }))).code, 0)
@@ -340,6 +374,21 @@ Units('only a branch that moved on is retried', () => {
   assert.ok(isRaceRejection('!\tHEAD:refs/heads/main\t[remote rejected] (failed to update ref)'))
   assert.not.ok(isRaceRejection('!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)'))
   assert.not.ok(isRaceRejection("fatal: Authentication failed for 'http://x/m.git/'"))
+})
+
+Units('a git failure keeps the server\'s reason and git\'s verdict, redacted', () => {
+  const push = (text: string) => gitFailure('git push to http://x/m.git (branch main)', new Error(text)).oneLine
+  assert.is(
+    push("To http://x/m.git\n!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)\nDone\nremote: error: GH006: Protected branch update failed for refs/heads/main.        \nerror: failed to push some refs to 'http://x/m.git'\n"),
+    'git push to http://x/m.git (branch main) failed: GH006: Protected branch update failed for refs/heads/main. (pre-receive hook declined)',
+  )
+  assert.is(
+    push("remote: \nremote: Resolving deltas: 100% (1/1), done.\nremote: see https://bot:hunter2/x@host/policy        \nremote: \nTo http://x/m.git\n ! [remote rejected] HEAD -> main (policy)\nerror: failed to push some refs to 'http://x/m.git'\n"),
+    'git push to http://x/m.git (branch main) failed: see https://***@host/policy (policy)',
+  )
+  assert.is(push("error: src refspec main does not match any\nerror: failed to push some refs to 'http://x/m.git'"), "git push to http://x/m.git (branch main) failed: src refspec main does not match any | failed to push some refs to 'http://x/m.git'")
+  const clone = gitFailure('git clone of http://x/m.git', new Error("remote: Repository not found.\nfatal: repository 'http://x/m.git/' not found\n"))
+  assert.is(clone.oneLine, "git clone of http://x/m.git failed: repository 'http://x/m.git/' not found | Repository not found.")
 })
 
 Units('removed apps: folders gone, and Kustomizations dropped (those Flux prunes)', () => {

@@ -398,7 +398,7 @@ Git('a push hook that rejects the push and echoes the token', async () => {
   const w = await world(gitConfig(git.server.url(repo)))
   const result = await run(w, ['publish'], { DEBUG: 'homelab' })
   assert.is(result.code, 1, result.stderr)
-  assert.match(result.stderr, /error: git push to .* failed/)
+  assert.match(result.stderr, /error: git push to .* failed: ✗ failed to push: https:\/\/\*\*\*@github\.com/, 'the hook\'s reason, masked')
   assert.is((await git.server.log(repo)).length, 1, 'nothing landed')
   assertNoLeak(w)
 })
