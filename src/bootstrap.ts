@@ -242,7 +242,7 @@ async function preflight(plan: BootstrapPlan, env: NodeJS.ProcessEnv, ctx: StepC
   const { repository, branch } = plan.config.flux
   if (source) {
     // a source without a branch (a tag, a commit) was not made by flux bootstrap for this config: not ours either
-    if (!sameRepository(source.url, repository) || source.branch !== branch) {
+    if (!sameRepository(source.url, repository, plan.target.provider) || source.branch !== branch) {
       throw new HomelabError(
         `Flux on context ${context} already syncs ${source.url} (branch ${source.branch ?? 'none'}), not ${repository} (branch ${branch}) of ${plan.config.file}`,
         { hint: 'homelab bootstrap never re-points an existing Flux: fix flux.repository/flux.branch, or switch kubectl to another context' },

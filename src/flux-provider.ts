@@ -102,17 +102,27 @@ function cleanPath(path: string): string {
  * The identity of a repository: host and path, without scheme, user, port or
  * `.git`. The https and ssh forms of one repository give the same key
  * (Flux stores `ssh://git@github.com/a/b` after bootstrapping `https://github.com/a/b.git`).
+ * Bitbucket Server serves https clones under `/scm/` and ssh clones without it,
+ * with the project key in any case (flux stores `ssh://git@host/proj/repo.git`
+ * for `https://host/scm/PROJ/repo.git`). Only for that provider, and `scm/`
+ * only off an https path: elsewhere it may be a real owner (a project keyed SCM
+ * is `ssh://…/scm/repo`), and other servers may tell case apart.
  */
-export function repositoryKey(url: string | RepositoryUrl): string {
+export function repositoryKey(url: string | RepositoryUrl, provider?: FluxProvider): string {
   const parsed = typeof url === 'string' ? parseRepositoryUrl(url) : url
-  const path = CASE_INSENSITIVE_HOSTS.has(parsed.host) ? parsed.path.toLowerCase() : parsed.path
+  let path = parsed.path
+  if (provider === 'bitbucket-server') path = (parsed.scheme === 'ssh' ? path : path.replace(/^scm\//, '')).toLowerCase()
+  else if (CASE_INSENSITIVE_HOSTS.has(parsed.host)) path = path.toLowerCase()
   return `${parsed.host}/${path}`
 }
 
-/** Whether two URLs name the same repository (https vs ssh forms compare equal). Unparseable URLs are never equal. */
-export function sameRepository(a: string, b: string): boolean {
+/**
+ * Whether two URLs name the same repository of `provider` (https vs ssh forms
+ * compare equal). Unparseable URLs are never equal.
+ */
+export function sameRepository(a: string, b: string, provider?: FluxProvider): boolean {
   try {
-    return repositoryKey(a) === repositoryKey(b)
+    return repositoryKey(a, provider) === repositoryKey(b, provider)
   } catch {
     return false
   }

@@ -272,6 +272,16 @@ Run('the same repository in another form (scp-like, other case) counts as bootst
   assert.not.ok(lines(w.shim.readLog()).some((call) => call.startsWith('flux bootstrap')))
 })
 
+Run('Bitbucket Server: a second run finds the ssh URL flux stored and skips flux bootstrap', async () => {
+  const flux = ['repository: https://bitbucket.example.com/scm/PROJ/manifests.git', 'provider: bitbucket-server', 'personal: false']
+  const w = world(config(flux), { env: { BITBUCKET_TOKEN: SENTINEL } })
+  assert.is((await w.run()).code, 0)
+  assert.equal(w.shim.readState().gitRepositories['flux-system/flux-system']?.url, 'ssh://git@bitbucket.example.com/proj/manifests.git')
+  const result = await w.run([], { env: { BITBUCKET_TOKEN: undefined } })
+  assert.is(result.code, 0, result.stderr)
+  assert.match(result.stdout, /^✔ flux bootstrap bitbucket-server: skipped, the cluster already syncs ssh:\/\/git@bitbucket\.example\.com\/proj\/manifests\.git/m)
+})
+
 const providers: Array<{ name: string; flux: string[]; token: string; argv: string }> = [
   {
     name: 'gitlab.com, a group',

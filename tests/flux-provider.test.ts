@@ -66,6 +66,28 @@ Same('another owner, repository or host differs', () => {
   assert.not.ok(sameRepository('https://github.com/a/b.git', 'not a url'))
 })
 
+Same('Bitbucket Server: the ssh form flux stores (no scm/, lower case) is the https repository', () => {
+  const https = 'https://bitbucket.example.com/scm/PROJ/manifests.git'
+  assert.ok(sameRepository('ssh://git@bitbucket.example.com/proj/manifests.git', https, 'bitbucket-server'))
+  assert.ok(sameRepository('ssh://git@bitbucket.example.com:7999/proj/manifests.git', https, 'bitbucket-server'))
+  assert.ok(sameRepository('ssh://git@bitbucket.example.com/~alice/manifests.git', 'https://alice@bitbucket.example.com/scm/~ALICE/manifests.git', 'bitbucket-server'))
+})
+
+Same('Bitbucket Server: other projects, repositories and hosts still differ', () => {
+  const https = 'https://bitbucket.example.com/scm/PROJ/manifests.git'
+  assert.not.ok(sameRepository('ssh://git@bitbucket.example.com/other/manifests.git', https, 'bitbucket-server'))
+  assert.not.ok(sameRepository('ssh://git@bitbucket.example.com/proj/apps.git', https, 'bitbucket-server'))
+  assert.not.ok(sameRepository('ssh://git@bitbucket.other.com/proj/manifests.git', https, 'bitbucket-server'))
+  // a project keyed SCM: its ssh path starts with scm/, which is not the https prefix
+  assert.not.ok(sameRepository('ssh://git@bitbucket.example.com/scm/manifests.git', 'https://bitbucket.example.com/scm/manifests.git', 'bitbucket-server'))
+  assert.ok(sameRepository('ssh://git@bitbucket.example.com/scm/manifests.git', 'https://bitbucket.example.com/scm/SCM/manifests.git', 'bitbucket-server'))
+})
+
+Same('scm/ and case only count for bitbucket-server', () => {
+  assert.not.ok(sameRepository('ssh://git@git.example.com/proj/manifests.git', 'https://git.example.com/scm/PROJ/manifests.git'))
+  assert.not.ok(sameRepository('ssh://git@git.example.com/proj/manifests.git', 'https://git.example.com/scm/PROJ/manifests.git', 'git'))
+})
+
 Same('repositoryKey drops scheme, user, port and .git', () => {
   assert.is(repositoryKey('ssh://git@git.example.com:2222/infra/manifests.git'), 'git.example.com/infra/manifests')
 })
