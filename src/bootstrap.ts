@@ -254,7 +254,7 @@ async function preflight(plan: BootstrapPlan, env: NodeJS.ProcessEnv, ctx: StepC
   const tokenEnv = plan.target.tokenEnv
   if (tokenEnv && !plan.flux.secretEnv?.[tokenEnv]) {
     throw new HomelabError(`${tokenEnv} is not set: flux bootstrap ${plan.target.provider} needs a token; nothing was changed`, {
-      hint: `export ${tokenEnv}=<token> and run homelab bootstrap again (docs/bootstrap.md lists the permissions it needs)`,
+      hint: `export ${tokenEnv}=<token> and run homelab bootstrap again (the README section "Tokens and the permissions they need" lists what it must be allowed)`,
     })
   }
   ctx.summary = `context ${context}; no Flux yet: flux bootstrap ${plan.target.provider} will run`

@@ -107,6 +107,7 @@ Plan('--help explains the steps', async () => {
   for (const text of ['--dry-run', 'render and validate', 'preflight', 'flux check --pre', 'dependency order', 'flux bootstrap <provider>', 'apps/flux-bootstrap', 'GITHUB_TOKEN', 'run again']) {
     assert.ok(result.stdout.includes(text), `help mentions ${text}`)
   }
+  assert.not.ok(result.stdout.includes('homelab bootstrap --help'), 'the help does not send the reader to itself')
 })
 
 Plan('--dry-run prints every command and the YAML, runs nothing, shows no secret', async () => {
@@ -193,7 +194,7 @@ Stop('a missing token: exit 1 in preflight, only read-only calls, nothing applie
   const result = await w.run()
   assert.is(result.code, 1)
   assert.match(result.stderr, /step "preflight": GITHUB_TOKEN is not set: flux bootstrap github needs a token; nothing was changed/)
-  assert.match(result.stderr, /hint: export GITHUB_TOKEN=<token>/)
+  assert.match(result.stderr, /hint: export GITHUB_TOKEN=<token>.*README section "Tokens and the permissions they need"/)
   assert.equal(lines(w.shim.readLog()), READ_ONLY)
   assert.equal(w.shim.readState().applied, [])
 })
