@@ -93,7 +93,7 @@ export function createCli() {
     .action(async (options: import('./commands/publish.js').PublishCommandOptions) => (await import('./commands/publish.js')).publishCommand(options))
 
   cli
-    .command('bootstrap', 'Put Flux on the current kubectl context and point it at the apps (homelab bootstrap --help: the steps)')
+    .command('bootstrap', 'Put Flux on the current kubectl context and point it at the apps')
     .usage(
       [
         'bootstrap [--dry-run]',
