@@ -9,7 +9,7 @@ import { resolveConfig } from './config/resolve-config.js'
 import type { ResolvedConfig } from './config/types.js'
 import { dependencyOrder } from './dependency-graph.js'
 import { HomelabError } from './errors.js'
-import { commandLine, run } from './exec.js'
+import { run, shellWord } from './exec.js'
 import type { RunResult } from './exec.js'
 import { FLUX_CHECK_PRE, INSTALL_HINTS, findOnPath } from './flux-cli.js'
 import { FLUX_BOOTSTRAP_DIR } from './flux-objects.js'
@@ -40,7 +40,10 @@ export interface PlannedCommand {
 export interface BootstrapPlan {
   config: ResolvedConfig
   target: FluxTarget
-  /** Read-only: current context, `flux check --pre`, the flux-system GitRepository. */
+  /**
+   * Read-only: current context, `flux check --pre`, the flux-system GitRepository.
+   * Every command after `context` runs pinned to the context it reads (`pinContext`).
+   */
   preflight: { context: PlannedCommand; check: PlannedCommand; source: PlannedCommand }
   /** `bootstrap: true` apps in dependency order. */
   apps: Array<{ id: string; command: PlannedCommand }>
@@ -120,18 +123,18 @@ export async function bootstrap(configPath: string, options: BootstrapOptions = 
   })
   if (options.dryRun) return { plan, flux: 'not-run' }
 
-  const source = await step(STEP_PREFLIGHT, (ctx) => preflight(plan, env, ctx))
+  const { context, source } = await step(STEP_PREFLIGHT, (ctx) => preflight(plan, env, ctx))
   for (const app of plan.apps) {
-    await step(stepApp(app.id), async (ctx) => ctx.show(await runOrFail(app.command)))
+    await step(stepApp(app.id), async (ctx) => ctx.show(await runOrFail(app.command, context)))
   }
   await step(stepFlux(plan), async (ctx) => {
     if (source) {
       ctx.summary = `skipped, the cluster already syncs ${source.url} (branch ${source.branch})`
       return
     }
-    ctx.show(await runOrFail(plan.flux))
+    ctx.show(await runOrFail(plan.flux, context))
   })
-  await step(STEP_SYNC, async (ctx) => ctx.show(await runOrFail(plan.sync)))
+  await step(STEP_SYNC, async (ctx) => ctx.show(await runOrFail(plan.sync, context)))
   return { plan, flux: source ? 'already-bootstrapped' : 'bootstrapped' }
 }
 
@@ -175,10 +178,24 @@ export function planBootstrap(config: ResolvedConfig, rendered: Plan, env: NodeJ
   }
 }
 
-/** A command as a person would type it: secret variables first as `NAME=***`, never their values. */
-export function describeCommand(command: PlannedCommand): string {
+/**
+ * A command as a person would type it: secret variables first as `NAME=***`,
+ * never their values. `contextWord` is shell text for the pinned context: the
+ * dry run shows a variable there, since only the cluster's kubeconfig knows it.
+ */
+export function describeCommand(command: PlannedCommand, contextWord?: string): string {
   const env = Object.entries(command.secretEnv ?? {}).map(([name, value]) => `${name}=${value ? '***' : '<unset>'} `)
-  return env.join('') + commandLine(command.file, command.args)
+  const words = [shellWord(command.file), ...(contextWord === undefined ? [] : [`--context=${contextWord}`]), ...command.args.map(shellWord)]
+  return env.join('') + redact(words.join(' '))
+}
+
+/**
+ * The command pinned to the context preflight read, with the global
+ * `--context` flag both kubectl and flux have: a `kubectl config use-context`
+ * in another terminal during the run must not send the rest of it to another cluster.
+ */
+export function pinContext(command: PlannedCommand, context: string): PlannedCommand {
+  return { ...command, args: [`--context=${context}`, ...command.args] }
 }
 
 interface StepContext {
@@ -220,10 +237,11 @@ function stepRunner(emit: (event: BootstrapEvent) => void) {
 /**
  * Read-only checks before anything changes: the programs, the context, `flux
  * check --pre`, and the cluster's flux-system source, so that a mismatch or a
- * missing token stops here. Returns the existing source when Flux already
- * syncs the configured repository and branch.
+ * missing token stops here. Returns the context every later command is pinned
+ * to, and the existing source when Flux already syncs the configured
+ * repository and branch.
  */
-async function preflight(plan: BootstrapPlan, env: NodeJS.ProcessEnv, ctx: StepContext): Promise<FluxSource | undefined> {
+async function preflight(plan: BootstrapPlan, env: NodeJS.ProcessEnv, ctx: StepContext): Promise<{ context: string; source?: FluxSource }> {
   const missing = (['flux', 'kubectl'] as const).filter((name) => !findOnPath(name, env))
   if (missing.length > 0) {
     throw new HomelabError(`${missing.join(' and ')} not found on PATH`, { hint: missing.map((name) => INSTALL_HINTS[name]).join('; ') })
@@ -236,9 +254,9 @@ async function preflight(plan: BootstrapPlan, env: NodeJS.ProcessEnv, ctx: StepC
     })
   }
   ctx.note(`kubectl context: ${context} (the cluster bootstrap changes)`)
-  await runOrFail(plan.preflight.check)
+  await runOrFail(plan.preflight.check, context)
 
-  const source = parseFluxSource(await runPlanned(plan.preflight.source))
+  const source = parseFluxSource(await runPlanned(pinContext(plan.preflight.source, context)))
   const { repository, branch } = plan.config.flux
   if (source) {
     // a source without a branch (a tag, a commit) was not made by flux bootstrap for this config: not ours either
@@ -249,7 +267,7 @@ async function preflight(plan: BootstrapPlan, env: NodeJS.ProcessEnv, ctx: StepC
       )
     }
     ctx.summary = `context ${context}; Flux already syncs ${source.url}`
-    return source
+    return { context, source }
   }
   const tokenEnv = plan.target.tokenEnv
   if (tokenEnv && !plan.flux.secretEnv?.[tokenEnv]) {
@@ -258,17 +276,18 @@ async function preflight(plan: BootstrapPlan, env: NodeJS.ProcessEnv, ctx: StepC
     })
   }
   ctx.summary = `context ${context}; no Flux yet: flux bootstrap ${plan.target.provider} will run`
-  return undefined
+  return { context }
 }
 
 /**
- * Run a planned command with its stdin (closed when empty). Only the
- * command's own secret variables reach it: every other known secret is taken
- * out of the inherited environment (kubectl never sees a Git token).
- * A non-zero exit throws.
+ * Run a planned command pinned to `context`, with its stdin (closed when
+ * empty). Only the command's own secret variables reach it: every other known
+ * secret is taken out of the inherited environment (kubectl never sees a Git
+ * token). A non-zero exit throws.
  */
-async function runOrFail(command: PlannedCommand): Promise<RunResult> {
-  const result = await runPlanned(command)
+async function runOrFail(command: PlannedCommand, context: string): Promise<RunResult> {
+  const result = await runPlanned(pinContext(command, context))
+  // named after the planned command: its subcommand, not the --context in front of it
   if (result.exitCode !== 0) throw new CommandFailedError(command, result)
   return result
 }

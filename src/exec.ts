@@ -78,7 +78,12 @@ export async function runChecked(file: string, args: readonly string[], options:
 
 /** A command as shown to people: redacted, values quoted where needed. */
 export function commandLine(file: string, args: readonly string[]): string {
-  return redact([file, ...args].map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' '))
+  return redact([file, ...args].map(shellWord).join(' '))
+}
+
+/** One argument as a POSIX shell reads it back: as is when safe, else single-quoted. Not redacted. */
+export function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`
 }
 
 function lastLines(text: string, count = 3): string {

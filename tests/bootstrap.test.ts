@@ -13,11 +13,16 @@ import type { KubeState, ShimCall, ShimEnv, ShimEnvOptions } from './helpers/shi
 /** A token no output may ever contain. */
 const SENTINEL = 'sentinel-T0KEN-4f9c2b7e1a'
 
-const APPLY = 'kubectl apply --server-side -f -'
+/** Every call after the first is pinned to the context the first one read (the fake cluster's). */
+const PIN = '--context=homelab-test'
 const CONTEXT = 'kubectl config current-context'
-const CHECK = 'flux check --pre'
-const GET_SOURCE = 'kubectl get gitrepositories.source.toolkit.fluxcd.io flux-system -n flux-system -o json'
+const APPLY = `kubectl ${PIN} apply --server-side -f -`
+const CHECK = `flux ${PIN} check --pre`
+const GET_SOURCE = `kubectl ${PIN} get gitrepositories.source.toolkit.fluxcd.io flux-system -n flux-system -o json`
 const READ_ONLY = [CONTEXT, CHECK, GET_SOURCE]
+const fluxBootstrap = (args: string) => `flux ${PIN} bootstrap ${args}`
+/** A pinned command as --dry-run prints it: the context is a shell variable set by the first command. */
+const dryRun = (command: string) => command.replace(PIN, '--context="$CONTEXT"')
 
 /** Two bootstrap apps listed against their dependency order, and one app Flux alone applies. */
 const APPS = [
@@ -75,6 +80,8 @@ function cleanup(): void {
 
 const line = (call: ShimCall) => `${call.tool} ${call.argv.join(' ')}`
 const lines = (calls: ShimCall[]) => calls.map(line)
+/** The (sub)command of a call, past its global flags. */
+const subcommand = (call: ShimCall) => call.argv.find((arg) => !arg.startsWith('-'))
 
 /** Names of the objects a kubectl apply call got on stdin, in order. */
 function appliedNames(call: ShimCall | undefined): string[] {
@@ -118,14 +125,14 @@ Plan('--dry-run prints every command and the YAML, runs nothing, shows no secret
   assert.equal(w.shim.readLog(), [], 'no flux or kubectl call at all')
   assert.equal(w.shim.readState(), before, 'the cluster is unchanged')
   const out = result.stdout
-  for (const command of READ_ONLY) assert.ok(out.includes(`\n${command}\n`), command)
-  assert.ok(out.includes('\nGITHUB_TOKEN=*** flux bootstrap github --owner=example --repository=manifests --branch=main --path=flux --personal\n'))
+  for (const command of [`CONTEXT=$(${CONTEXT})`, dryRun(CHECK), dryRun(GET_SOURCE)]) assert.ok(out.includes(`\n${command}\n`), command)
+  assert.ok(out.includes(`\nGITHUB_TOKEN=*** ${dryRun(fluxBootstrap('github --owner=example --repository=manifests --branch=main --path=flux --personal'))}\n`))
   // alpha before zeta (dependency order), both before Flux; flux-bootstrap last
   const order = ['# 2. apply bootstrap app alpha', 'name: alpha', '# 3. apply bootstrap app zeta', 'name: zeta', 'flux bootstrap github', '# 5. apply apps/flux-bootstrap', 'name: flux-bootstrap', 'path: ./apps/flux']
   const at = order.map((text) => out.indexOf(text))
   assert.ok(at.every((index) => index >= 0), `all of ${order.join(', ')} in the plan`)
   assert.equal([...at].sort((a, b) => a - b), at, 'in this order')
-  assert.ok(out.includes(`${APPLY} <<'EOF'\n`), 'the YAML goes to stdin')
+  assert.ok(out.includes(`${dryRun(APPLY)} <<'EOF'\n`), 'the YAML goes to stdin')
   assert.not.ok(out.includes('name: later'), 'an app without bootstrap: true is left to Flux')
   assertNoSentinel(result, w.shim)
 })
@@ -134,7 +141,7 @@ Plan('--dry-run without the token still shows the plan and warns', async () => {
   const w = world()
   const result = await w.run(['--dry-run'])
   assert.is(result.code, 0, result.stderr)
-  assert.ok(result.stdout.includes('GITHUB_TOKEN=<unset> flux bootstrap github'))
+  assert.ok(result.stdout.includes(`GITHUB_TOKEN=<unset> ${dryRun(fluxBootstrap('github'))}`))
   assert.match(result.stderr, /warning: GITHUB_TOKEN is not set/)
   assert.equal(w.shim.readLog(), [])
 })
@@ -234,7 +241,7 @@ Run('first run on github: bootstrap apps in dependency order, then flux bootstra
     ...READ_ONLY,
     APPLY,
     APPLY,
-    'flux bootstrap github --owner=example --repository=manifests --branch=main --path=flux --personal',
+    fluxBootstrap('github --owner=example --repository=manifests --branch=main --path=flux --personal'),
     APPLY,
   ])
   assert.equal(appliedNames(calls[3]), ['ConfigMap/alpha'])
@@ -251,6 +258,16 @@ Run('first run on github: bootstrap apps in dependency order, then flux bootstra
   }
   assert.match(result.stdout, /^ {2}kubectl context: homelab-test /m)
   assert.equal(w.shim.readState().gitRepositories['flux-system/flux-system']?.url, 'ssh://git@github.com/example/manifests')
+})
+
+Run('every call after the context is read is pinned to it, so a context switch meanwhile changes no other cluster', async () => {
+  const w = world(config(GITHUB), { state: { context: 'kind-home', contexts: ['kind-home', 'kind-work'] }, env: { GITHUB_TOKEN: SENTINEL } })
+  const result = await w.run()
+  assert.is(result.code, 0, result.stderr)
+  const [first, ...later] = w.shim.readLog()
+  assert.equal(first && line(first), CONTEXT)
+  assert.is(later.length, 6)
+  for (const call of later) assert.is(call.argv[0], '--context=kind-home', line(call))
 })
 
 Run('a second run skips flux bootstrap (no token needed) and re-applies flux-bootstrap last', async () => {
@@ -270,7 +287,7 @@ Run('the same repository in another form (scp-like, other case) counts as bootst
   const w = world(config(GITHUB), { state })
   const result = await w.run()
   assert.is(result.code, 0, result.stderr)
-  assert.not.ok(lines(w.shim.readLog()).some((call) => call.startsWith('flux bootstrap')))
+  assert.not.ok(w.shim.readLog('flux').some((call) => subcommand(call) === 'bootstrap'))
 })
 
 Run('Bitbucket Server: a second run finds the ssh URL flux stored and skips flux bootstrap', async () => {
@@ -288,31 +305,31 @@ const providers: Array<{ name: string; flux: string[]; token: string; argv: stri
     name: 'gitlab.com, a group',
     flux: ['repository: https://gitlab.com/group/sub/manifests.git', 'personal: false'],
     token: 'GITLAB_TOKEN',
-    argv: 'flux bootstrap gitlab --owner=group/sub --repository=manifests --branch=main --path=flux',
+    argv: fluxBootstrap('gitlab --owner=group/sub --repository=manifests --branch=main --path=flux'),
   },
   {
     name: 'gitea',
     flux: ['repository: https://git.example.com/alice/manifests.git', 'provider: gitea'],
     token: 'GITEA_TOKEN',
-    argv: 'flux bootstrap gitea --owner=alice --repository=manifests --branch=main --path=flux --personal --hostname=git.example.com',
+    argv: fluxBootstrap('gitea --owner=alice --repository=manifests --branch=main --path=flux --personal --hostname=git.example.com'),
   },
   {
     name: 'bitbucket-server',
     flux: ['repository: https://alice@bitbucket.example.com/scm/infra/manifests.git', 'provider: bitbucket-server', 'personal: false'],
     token: 'BITBUCKET_TOKEN',
-    argv: 'flux bootstrap bitbucket-server --owner=infra --repository=manifests --branch=main --path=flux --hostname=bitbucket.example.com --username=alice',
+    argv: fluxBootstrap('bitbucket-server --owner=infra --repository=manifests --branch=main --path=flux --hostname=bitbucket.example.com --username=alice'),
   },
   {
     name: 'GitHub Enterprise (flux.hostname), another branch and path',
     flux: ['repository: https://github.example.com/team/manifests.git', 'provider: github', 'hostname: github.example.com', 'personal: false', 'branch: prod', 'path: clusters/home'],
     token: 'GITHUB_TOKEN',
-    argv: 'flux bootstrap github --owner=team --repository=manifests --branch=prod --path=clusters/home --hostname=github.example.com',
+    argv: fluxBootstrap('github --owner=team --repository=manifests --branch=prod --path=clusters/home --hostname=github.example.com'),
   },
   {
     name: 'git over https',
     flux: ['repository: https://git.example.com/alice/manifests.git', 'provider: git'],
     token: 'GIT_PASSWORD',
-    argv: 'flux bootstrap git --url=https://git.example.com/alice/manifests.git --branch=main --path=flux --token-auth',
+    argv: fluxBootstrap('git --url=https://git.example.com/alice/manifests.git --branch=main --path=flux --token-auth'),
   },
 ]
 for (const provider of providers) {
@@ -323,7 +340,7 @@ for (const provider of providers) {
     const result = await w.run()
     assert.is(result.code, 0, result.stderr)
     const calls = w.shim.readLog()
-    const fluxCalls = calls.filter((call) => call.argv[0] === 'bootstrap')
+    const fluxCalls = calls.filter((call) => call.tool === 'flux' && subcommand(call) === 'bootstrap')
     assert.equal(lines(fluxCalls), [provider.argv])
     assert.equal(fluxCalls[0]?.env, { [provider.token]: SENTINEL })
     assert.equal(lines(calls).at(-1), APPLY)
@@ -336,8 +353,8 @@ Run('git over ssh: no token, flux asks about the deploy key on the terminal', as
   const w = world(config(['repository: git@git.example.com:alice/manifests.git']), { env: { SSH_AUTH_SOCK: '/tmp/homelab-test-agent.sock', GIT_PASSWORD: SENTINEL } })
   const result = await w.run([], { input: 'y\n' })
   assert.is(result.code, 0, result.stderr)
-  const fluxCalls = w.shim.readLog('flux').filter((call) => call.argv[0] === 'bootstrap')
-  assert.equal(lines(fluxCalls), ['flux bootstrap git --url=ssh://git@git.example.com/alice/manifests.git --branch=main --path=flux'])
+  const fluxCalls = w.shim.readLog('flux').filter((call) => subcommand(call) === 'bootstrap')
+  assert.equal(lines(fluxCalls), [fluxBootstrap('git --url=ssh://git@git.example.com/alice/manifests.git --branch=main --path=flux')])
   assert.equal(fluxCalls[0]?.env, {}, 'no secret for a command whose output is not captured')
   assert.match(result.stderr, /Please give the key access to your repository/)
   assert.equal(w.shim.readState().gitRepositories['flux-system/flux-system']?.url, 'ssh://git@git.example.com/alice/manifests.git')
@@ -355,12 +372,12 @@ Fail('flux bootstrap fails printing the token: exit 1 naming the step, the token
   assert.ok(result.stderr.includes('debug: GITHUB_TOKEN=***'), 'the failing output is shown, redacted')
   assertNoSentinel(result, w.shim)
   const calls = lines(w.shim.readLog())
-  assert.equal(calls.slice(-1), ['flux bootstrap github --owner=example --repository=manifests --branch=main --path=flux --personal'], 'stopped: flux-bootstrap not applied')
+  assert.equal(calls.slice(-1), [fluxBootstrap('github --owner=example --repository=manifests --branch=main --path=flux --personal')], 'stopped: flux-bootstrap not applied')
 
   const again = await w.run([], { env: { SHIM_FLUX_FAIL: undefined } })
   assert.is(again.code, 0, again.stderr)
   const next = lines(w.shim.readLog()).slice(calls.length)
-  assert.equal(next, [...READ_ONLY, APPLY, APPLY, 'flux bootstrap github --owner=example --repository=manifests --branch=main --path=flux --personal', APPLY])
+  assert.equal(next, [...READ_ONLY, APPLY, APPLY, fluxBootstrap('github --owner=example --repository=manifests --branch=main --path=flux --personal'), APPLY])
 })
 
 Fail('kubectl apply fails: exit 1 naming the app, flux never runs, kubectl never saw a token', async () => {
@@ -394,7 +411,7 @@ Order('a Namespace is applied before the objects in it, whatever the file names'
   })
   const result = await w.run()
   assert.is(result.code, 0, result.stderr)
-  const applies = w.shim.readLog('kubectl').filter((call) => call.argv[0] === 'apply')
+  const applies = w.shim.readLog('kubectl').filter((call) => subcommand(call) === 'apply')
   assert.equal(appliedNames(applies[0]), ['Namespace/tools', 'ConfigMap/settings'])
 })
 

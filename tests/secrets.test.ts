@@ -169,7 +169,8 @@ function leaky(w: World, tool: 'flux' | 'kubectl', failOn: string, token = SENTI
       "const { spawnSync } = require('node:child_process')",
       'const args = process.argv.slice(2)',
       'const env = { ...process.env }',
-      `if (args.join(' ').startsWith(${JSON.stringify(failOn)})) {`,
+      // the command past the --context that bootstrap pins in front of it
+      `if (args.filter((arg) => !arg.startsWith('--context=')).join(' ').startsWith(${JSON.stringify(failOn)})) {`,
       `  process.stdout.write(${JSON.stringify(leakLines(token))})`,
       `  process.stderr.write(${JSON.stringify(leakLines(token))})`,
       `  env.${knob} = ${JSON.stringify(failOn.split(' ')[0] || (tool === 'flux' ? 'install' : 'get'))}`,
@@ -247,7 +248,8 @@ Bootstrap('a successful bootstrap hands the token to flux bootstrap through its 
   const result = await run(w, ['bootstrap'])
   assert.is(result.code, 0, result.stderr)
   const calls = w.shim.readLog()
-  const fluxBootstrap = calls.find((call) => call.tool === 'flux' && call.argv[0] === 'bootstrap')
+  // past the global flags (--context) bootstrap puts first
+  const fluxBootstrap = calls.find((call) => call.tool === 'flux' && call.argv.find((arg) => !arg.startsWith('-')) === 'bootstrap')
   assert.is(fluxBootstrap?.env.GITHUB_TOKEN, SENTINEL, 'the token was in play: flux bootstrap got it')
   for (const call of calls.filter((c) => c !== fluxBootstrap)) {
     assert.equal(call.env, {}, `${call.tool} ${call.argv.join(' ')} got no token in its environment`)
@@ -259,7 +261,7 @@ Bootstrap('--dry-run shows NAME=*** and runs nothing', async () => {
   const w = await world(GITHUB_CONFIG)
   const result = await run(w, ['bootstrap', '--dry-run'])
   assert.is(result.code, 0, result.stderr)
-  assert.match(result.stdout, /GITHUB_TOKEN=\*\*\* flux bootstrap github/)
+  assert.match(result.stdout, /GITHUB_TOKEN=\*\*\* flux --context="\$CONTEXT" bootstrap github/)
   assert.equal(w.shim.readLog(), [])
   assertNoLeak(w)
 })

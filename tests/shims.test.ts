@@ -141,6 +141,15 @@ test('flux: --context must exist on the fake cluster', () => {
   assert.match(r.stderr, 'context was not found for specified context: other')
 })
 
+test('flux: --context is a global flag that takes a value, as in flux (no shorthand)', () => {
+  const s = shimEnv({ state: { context: 'a', contexts: ['a', 'b'] } })
+  assert.is(run(s, 'flux', ['--context=b', 'check', '--pre']).code, 0)
+  assert.is(run(s, 'flux', ['check', '--pre', '--context', 'b']).code, 0)
+  assert.is(run(s, 'flux', ['check', '--pre', '--context']).stderr, '✗ flag needs an argument: --context\n')
+  assert.match(run(s, 'flux', ['check', '--context', '--pre']).stderr, /^✗ flag needs an argument: --context/)
+  assert.is(run(s, 'flux', ['-c', 'b', 'check', '--pre']).stderr, "✗ unknown shorthand flag: 'c' in -c\n")
+})
+
 test('flux: SHIM_FLUX_FAIL makes the call fail and leak the token, to prove the caller redacts it', () => {
   const s = shimEnv({ env: { ...GH, SHIM_FLUX_FAIL: 'bootstrap' } })
   const r = run(s, 'flux', ['bootstrap', 'github', '--owner', 'alice', '--repository', 'r', '--personal'])

@@ -42,22 +42,26 @@ function printEvent(event: BootstrapEvent): void {
   }
 }
 
+/** Shell text for the context the first command reads; every later command is pinned to it. */
+const CONTEXT_WORD = '"$CONTEXT"'
+
 /** The dry-run plan, readable as a shell script: each command as it would run, secrets as ***, YAML as heredocs. */
 function printPlan(plan: BootstrapPlan): void {
   const lines: string[] = []
   const add = (command: PlannedCommand) => {
     if (command.input === undefined) {
-      lines.push(describeCommand(command))
+      lines.push(describeCommand(command, CONTEXT_WORD))
       return
     }
     const input = command.input
     let marker = 'EOF'
     while (input.split('\n').includes(marker)) marker += '_'
-    lines.push(`${describeCommand(command)} <<'${marker}'`, input.trimEnd(), marker)
+    lines.push(`${describeCommand(command, CONTEXT_WORD)} <<'${marker}'`, input.trimEnd(), marker)
   }
   lines.push('', '# homelab bootstrap --dry-run: nothing was run; this is what bootstrap would do.')
-  lines.push('# 1. preflight (read-only): flux and kubectl on PATH, the kubectl context, flux check, the flux-system source')
-  add(plan.preflight.context)
+  lines.push('# 1. preflight (read-only): flux and kubectl on PATH, the kubectl context, flux check, the flux-system source;')
+  lines.push('#    every later command runs with --context set to that context')
+  lines.push(`CONTEXT=$(${describeCommand(plan.preflight.context)})`)
   add(plan.preflight.check)
   add(plan.preflight.source)
   let n = 2
