@@ -4,9 +4,10 @@
  * both `--dry-run` and the real run; the run reports each step through a
  * callback and never prints.
  */
+import { checkBootstrapKustomization } from './bootstrap-kustomization.js'
 import { loadConfig } from './config/load-config.js'
 import { resolveConfig } from './config/resolve-config.js'
-import type { ResolvedConfig } from './config/types.js'
+import type { RawConfig, ResolvedConfig } from './config/types.js'
 import { dependencyOrder } from './dependency-graph.js'
 import { HomelabError } from './errors.js'
 import { run, shellWord } from './exec.js'
@@ -108,7 +109,7 @@ export async function bootstrap(configPath: string, options: BootstrapOptions = 
     const loaded = await loadConfig(configPath)
     const { config, library } = await resolveConfig(loaded)
     const rendered = render(config, library)
-    const result = planBootstrap(config, rendered, env, (path) => locateInSource(loaded.source, path))
+    const result = planBootstrap(config, rendered, env, (path) => locateInSource(loaded.source, path), loaded.raw)
     const report = await validateRender({ config, plan: rendered })
     const { errors, warnings } = countFindings(report.findings)
     const first = report.findings.find((finding) => finding.severity === 'error')
@@ -141,10 +142,12 @@ export async function bootstrap(configPath: string, options: BootstrapOptions = 
 /**
  * The plan: pure, from the resolved config and the rendered files. Checks
  * what bootstrap needs beyond render: the provider and its arguments, a
- * bootstrap app only depending on bootstrap apps, and folders that
- * `kubectl apply -f -` can take.
+ * bootstrap app only depending on bootstrap apps, folders that
+ * `kubectl apply -f -` can take, and no Kustomization setting that would make
+ * Flux apply other objects than bootstrap did. `raw` (the config as written)
+ * tells an app's own Kustomization fields from the defaults, for error locations.
  */
-export function planBootstrap(config: ResolvedConfig, rendered: Plan, env: NodeJS.ProcessEnv = {}, locate?: Locate): BootstrapPlan {
+export function planBootstrap(config: ResolvedConfig, rendered: Plan, env: NodeJS.ProcessEnv = {}, locate?: Locate, raw?: RawConfig): BootstrapPlan {
   const target = planFluxTarget(config.flux, locate)
   const bootstrapApps = config.apps.filter((app) => app.bootstrap)
   const bootstrapIds = new Set(bootstrapApps.map((app) => app.id))
@@ -158,6 +161,12 @@ export function planBootstrap(config: ResolvedConfig, rendered: Plan, env: NodeJ
     }
   }
   const order = dependencyOrder(bootstrapApps.map((app) => ({ id: app.id, dependsOn: app.dependsOn })))
+  const streams = new Map<string, string>()
+  for (const app of bootstrapApps) {
+    const stream = manifestStream(rendered, `apps/${app.id}`, `bootstrap app "${app.id}"`)
+    checkBootstrapKustomization(app, stream, raw, locate)
+    streams.set(app.id, stream)
+  }
   const apply = (input: string): PlannedCommand => ({ file: 'kubectl', args: [...KUBECTL_APPLY_STDIN], input })
   return {
     config,
@@ -167,7 +176,7 @@ export function planBootstrap(config: ResolvedConfig, rendered: Plan, env: NodeJ
       check: { file: 'flux', args: [...FLUX_CHECK_PRE] },
       source: { file: 'kubectl', args: [...KUBECTL_GET_FLUX_SOURCE] },
     },
-    apps: order.map((id) => ({ id, command: apply(manifestStream(rendered, `apps/${id}`, `bootstrap app "${id}"`)) })),
+    apps: order.map((id) => ({ id, command: apply(streams.get(id)!) })),
     flux: {
       file: 'flux',
       args: [...target.args],

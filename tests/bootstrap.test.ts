@@ -167,6 +167,56 @@ Stop('a bootstrap app depending on an app Flux applies: exit 1 at its dependsOn'
   assert.equal(w.shim.readLog(), [])
 })
 
+/** A bootstrap app whose generated Kustomization makes Flux apply other objects than bootstrap would. */
+const SUBSTITUTED = ['  - template: web', '    bootstrap: true', '    options: { greeting: "${greeting_var}" }', '    kustomization:']
+
+Stop('a bootstrap app with targetNamespace: exit 1 at its line, for the real run and --dry-run alike', async () => {
+  const apps = [...SUBSTITUTED, '      targetNamespace: other', '      postBuild:', '        substitute:', '          greeting_var: hi'].join('\n')
+  const w = world(config(GITHUB, apps), { env: { GITHUB_TOKEN: SENTINEL } })
+  for (const args of [[], ['--dry-run']]) {
+    const result = await w.run(args)
+    assert.is(result.code, 1, result.stdout)
+    assert.match(result.stderr, /^error: homelab\.config\.yaml:10:24: app "web" has bootstrap: true and sets targetNamespace: Flux would move its objects to namespace "other"/m)
+    assert.match(result.stderr, /^hint: drop targetNamespace and set the app's namespace: other instead/m)
+    assert.not.ok(result.stdout.includes('kubectl'), 'no plan printed')
+  }
+  assert.equal(w.shim.readLog(), [])
+})
+
+Stop('a bootstrap app with postBuild substitutions and ${…} in its YAML: exit 1 at the substitution', async () => {
+  const apps = [...SUBSTITUTED, '      postBuild:', '        substitute:', '          greeting_var: hi'].join('\n')
+  const w = world(config(GITHUB, apps), { env: { GITHUB_TOKEN: SENTINEL } })
+  const result = await w.run(['--dry-run'])
+  assert.is(result.code, 1, result.stdout)
+  assert.match(result.stderr, /^error: homelab\.config\.yaml:12:11: app "web" has bootstrap: true and sets postBuild substitutions, and the app's YAML contains \$\{…\}/m)
+  assert.match(result.stderr, /^hint: pass the values as options/m)
+})
+
+Stop('substitutions from flux.kustomization: exit 1 at the default; postBuild: {} on the app or YAML without ${…} is fine', async () => {
+  const defaults = [...GITHUB, 'kustomization:', '  postBuild:', '    substituteFrom:', '      - { kind: ConfigMap, name: cluster-vars }']
+  const substituted = SUBSTITUTED.slice(0, 3).join('\n')
+  const refused = await world(config(defaults, substituted)).run(['--dry-run'])
+  assert.is(refused.code, 1, refused.stdout)
+  assert.match(refused.stderr, /^error: homelab\.config\.yaml:8:9: flux\.kustomization sets postBuild substitutions for every app, "web" too, which has bootstrap: true/m)
+  assert.match(refused.stderr, /^hint: set kustomization: \{ postBuild: \{\} \} on "web"/m)
+
+  const optedOut = await world(config(defaults, [...SUBSTITUTED, '      postBuild: {}'].join('\n'))).run(['--dry-run'])
+  assert.is(optedOut.code, 0, optedOut.stderr)
+  assert.ok(optedOut.stdout.includes('greeting: "${greeting_var}"'), 'applied as rendered, as Flux will')
+
+  const plain = await world(config(defaults, ['  - template: web', '    bootstrap: true'].join('\n'))).run(['--dry-run'])
+  assert.is(plain.code, 0, plain.stderr)
+})
+
+Stop('decryption on a bootstrap app with a SOPS-encrypted document: exit 1 at decryption', async () => {
+  const apps = ['  - template: web', '    bootstrap: true', '    kustomization:', '      decryption: { provider: sops }'].join('\n')
+  const secret = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\nstringData:\n  token: ENC[AES256_GCM,data:abc,type:str]\nsops:\n  version: 3.9.0\n'
+  const w = world(config(GITHUB, apps), {}, { 'templates/web/secret.yaml': secret })
+  const result = await w.run(['--dry-run'])
+  assert.is(result.code, 1, result.stdout)
+  assert.match(result.stderr, /^error: homelab\.config\.yaml:9:19: app "web" has bootstrap: true and sets decryption, and the app's YAML holds SOPS-encrypted documents/m)
+})
+
 Stop('an https repository on an unknown host without flux.provider: says to set it', async () => {
   const w = world(config(['repository: https://git.example.com/alice/manifests.git']), { env: { GITEA_TOKEN: SENTINEL } })
   const result = await w.run()
