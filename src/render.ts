@@ -1,3 +1,4 @@
+import { checkOwnKustomization } from './check-kustomization.js'
 import { checkManifestFile } from './check-manifests.js'
 import type { ManifestObject } from './check-manifests.js'
 import type { ResolvedApp, ResolvedConfig } from './config/types.js'
@@ -89,12 +90,17 @@ function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template,
       seen.set(object.id, file)
     }
   }
+  // files left out, to tell why a template's own kustomization names one that is not there
+  const leftOut = new Map<string, string>()
   for (const file of template.files) {
     switch (file.kind) {
       case 'rendered-resource': {
         const text = withFinalNewline(renderer.compiled(template, file)(context))
         const objects = checkManifestFile(text, file.file, describe)
-        if (objects.length === 0) continue // every document empty: left out
+        if (objects.length === 0) {
+          leftOut.set(file.outputPath, file.file) // every document empty: left out
+          continue
+        }
         listed(objects, file.file)
         files.set(file.outputPath, text)
         resources.push(file.outputPath)
@@ -113,10 +119,20 @@ function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template,
         break
     }
   }
-  if (!template.ownKustomization) {
+  if (template.ownKustomization) {
+    const file = template.files.find((f) => KUSTOMIZATION.test(f.outputPath)) as TemplateFile
+    checkOwnKustomization(textOf(files.get(file.outputPath) as FileContent), file.file, { files, leftOut }, describe)
+  } else {
     files.set('kustomization.yaml', kustomizeFile(resources.sort(compare)))
   }
   return files
+}
+
+/** The kustomization a template may ship at the top of its folder, instead of the generated one. */
+const KUSTOMIZATION = /^kustomization\.ya?ml$/
+
+function textOf(content: FileContent): string {
+  return typeof content === 'string' ? content : Buffer.from(content).toString('utf8')
 }
 
 function withFinalNewline(text: string): string {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, wri
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ROOT, copyExample, readTree, removeDir, runCli, tempDir, writeFiles } from './helpers/cli.ts'
+import { ROOT, copyExample, minimalConfig, minimalHomelab, readTree, removeDir, runCli, tempDir, writeFiles } from './helpers/cli.ts'
 import { kustomizeBuild } from './helpers/tools.ts'
 
 const GOLDEN = path.join(ROOT, 'tests', 'golden', 'example')
@@ -338,6 +338,132 @@ Cli('--config reads templates from beside the config file', async () => {
   }
 })
 
+const OwnKustomization = suite("a template's own kustomization")
+
+/** A minimal homelab whose template `web` ships its own kustomization and an Ingress that renders only with `ingress: true`. */
+function ownKustomizationHomelab(kustomization: Record<string, string>, options = '{}'): string {
+  return minimalHomelab(minimalConfig(`  - template: web\n    options: ${options}`), {
+    'templates/web/template.yaml': [
+      'options:',
+      '  type: object',
+      '  properties:',
+      '    greeting: { type: string, default: hello }',
+      '    replicas: { type: integer, default: 1 }',
+      '    ingress: { type: boolean, default: false }',
+      '',
+    ].join('\n'),
+    'templates/web/ingress.yaml.hbs': '{{#if options.ingress}}\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n{{/if}}\n',
+    'templates/web/app.conf': 'x=1\n',
+    'templates/web/base/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nmetadata:\n  name: base\n',
+    ...kustomization,
+  })
+}
+
+const HEAD = 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n'
+
+OwnKustomization('a file it lists that the render left out is an error at the entry, and nothing is written', async () => {
+  const dir = ownKustomizationHomelab({ 'templates/web/kustomization.yaml': `${HEAD}resources:\n  - configmap.yaml\n  - ./ingress.yaml\n` })
+  try {
+    const withIngress = ownKustomizationHomelab({ 'templates/web/kustomization.yaml': `${HEAD}resources:\n  - configmap.yaml\n  - ./ingress.yaml\n` }, '{ ingress: true }')
+    try {
+      const result = await runCli(['render', '--out', 'out'], { cwd: withIngress })
+      assert.is(result.code, 0, result.stderr)
+      const built = await kustomizeBuild(path.join(withIngress, 'out', 'apps', 'web'))
+      assert.ok(built.ok, built.stderr)
+    } finally {
+      removeDir(withIngress)
+    }
+    const result = await runCli(['render', '--out', 'out'], { cwd: dir })
+    assert.is(result.code, 1, result.stdout)
+    assert.is(
+      result.stderr.split('\n')[0],
+      'error: templates/web/kustomization.yaml:5:5: resources names "./ingress.yaml", which the render left out: every document of templates/web/ingress.yaml.hbs rendered empty (app "web"): kubectl kustomize cannot build the folder',
+    )
+    assert.match(result.stderr, /\nhint: make the kustomization a template \(kustomization\.yaml\.hbs\) and put the entry in the same \{\{#if\}\} as the file/)
+    assert.not.ok(existsSync(path.join(dir, 'out')), 'nothing written')
+    const validate = await runCli(['validate'], { cwd: dir })
+    assert.is(validate.code, 1, validate.stdout)
+    assert.match(validate.stderr, /^error: templates\/web\/kustomization\.yaml:5:5: resources names "\.\/ingress\.yaml", which the render left out/)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+OwnKustomization('every local path kustomize reads must be in the folder, as a file or a folder with a kustomization', async () => {
+  const cases: Array<[string, string]> = [
+    ['resources:\n  - configmap.yaml\n  - missing.yaml\n', '5:5: resources names "missing.yaml", which is not in the template'],
+    ['resources:\n  - configmap.yml\n', '4:5: resources names "configmap.yml", which is not in the template (app "web"): kubectl kustomize cannot build the folder\nhint: did you mean "configmap.yaml"?'],
+    ['bases: [nowhere]\n', '3:9: bases names "nowhere", which is not in the template'],
+    ['resources: [configmap.yaml]\ncomponents:\n  - base\n  - configmap.yaml\n', '6:5: components names "configmap.yaml", a file, where kustomize expects a folder with a kustomization.yaml'],
+    ['resources: [configmap.yaml, templates]\n', '3:29: resources names "templates", which is not in the template'],
+    ['resources: [configmap.yaml]\npatches:\n  - path: base\n  - path: patch.yaml\n', '5:11: patches[0].path names "base", a folder, where kustomize expects a file'],
+    ['patchesJson6902:\n  - path: gone.json\n', '4:11: patchesJson6902[0].path names "gone.json", which is not in the template'],
+    ['configMapGenerator:\n  - name: a\n    files: [app.conf, key=other.conf]\n', '5:23: configMapGenerator[0].files names "other.conf", which is not in the template'],
+    ['secretGenerator:\n  - name: a\n    envs: [app.env]\n', '5:12: secretGenerator[0].envs names "app.env", which is not in the template'],
+    ['configMapGenerator:\n  - name: a\n    env: app.env\n', '5:10: configMapGenerator[0].env names "app.env", which is not in the template'],
+    ['crds: [crd.json]\n', '3:8: crds names "crd.json", which is not in the template'],
+    ['resources: [configmap.yaml]\nresources: [ingress.yaml]\n', '4:13: resources names "ingress.yaml", which the render left out'],
+  ]
+  for (const [body, expected] of cases) {
+    const dir = ownKustomizationHomelab({ 'templates/web/kustomization.yaml': HEAD + body })
+    try {
+      const result = await runCli(['render', '--out', 'out'], { cwd: dir })
+      assert.is(result.code, 1, `${body}\n${result.stdout}`)
+      assert.ok(result.stderr.startsWith(`error: templates/web/kustomization.yaml:${expected}`), `${body}\n${result.stderr}`)
+    } finally {
+      removeDir(dir)
+    }
+  }
+})
+
+OwnKustomization('paths it holds, remote entries and paths outside the folder are fine; a rendered one follows its options', async () => {
+  const good = [
+    'resources:\n  - configmap.yaml\n  - ./base/\n  - https://github.com/org/repo//deploy?ref=v1\n  - github.com/org/repo/deploy?ref=v1\n  - git@github.com:org/repo.git\n  - ../shared\n',
+    'resources: [configmap.yaml]\ncomponents: [base]\nconfigMapGenerator:\n  - name: a\n    files: [key=app.conf]\n',
+    '---\nresources: [configmap.yaml]\n---\nresources: [nowhere.yaml]\n',
+  ]
+  for (const body of good) {
+    const dir = ownKustomizationHomelab({ 'templates/web/kustomization.yaml': HEAD + body })
+    try {
+      const result = await runCli(['render', '--out', 'out'], { cwd: dir })
+      assert.is(result.code, 0, `${body}\n${result.stderr}`)
+    } finally {
+      removeDir(dir)
+    }
+  }
+  const rendered = `${HEAD}resources:\n  - configmap.yaml\n{{#if options.ingress}}\n  - ingress.yaml\n{{/if}}\n`
+  for (const options of ['{}', '{ ingress: true }']) {
+    const dir = ownKustomizationHomelab({ 'templates/web/kustomization.yaml.hbs': rendered }, options)
+    try {
+      const result = await runCli(['render', '--out', 'out'], { cwd: dir })
+      assert.is(result.code, 0, result.stderr)
+      const built = await kustomizeBuild(path.join(dir, 'out', 'apps', 'web'))
+      assert.ok(built.ok, built.stderr)
+      assert.is(/kind: Ingress/.test(built.stdout), options !== '{}', built.stdout)
+    } finally {
+      removeDir(dir)
+    }
+  }
+})
+
+OwnKustomization('an empty one, or one that does not parse, is an error', async () => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ 'templates/web/kustomization.yaml.hbs': '{{#if options.ingress}}\nresources: [configmap.yaml]\n{{/if}}\n' }, 'error: templates/web/kustomization.yaml.hbs: the kustomization is empty: kubectl kustomize cannot build the folder (app "web")'],
+    [{ 'templates/web/kustomization.yaml': 'resources: [configmap.yaml\n' }, 'error: templates/web/kustomization.yaml:2:1: '],
+  ]
+  for (const [files, expected] of cases) {
+    const dir = ownKustomizationHomelab(files)
+    try {
+      const result = await runCli(['render', '--out', 'out'], { cwd: dir })
+      assert.is(result.code, 1, result.stdout)
+      assert.ok(result.stderr.startsWith(expected), result.stderr)
+    } finally {
+      removeDir(dir)
+    }
+  }
+})
+
 Example.run()
 Writing.run()
 Cli.run()
+OwnKustomization.run()
