@@ -10,6 +10,7 @@ import { parseYamlStream, toData } from './yaml-source.js'
 export interface ManifestObject {
   /** What kustomize tells objects apart by: apiVersion, kind, namespace, name. */
   id: string
+  apiVersion: string
   kind: string
   name: string
   location: SourceLocation
@@ -74,7 +75,7 @@ export function parseManifestFile(text: string, file: string, context: string): 
       const data = Array.isArray(merged) && merged[index]?.errors.length === 0 ? merged[index] : doc
       checkRefFields(doc, data, parsed.lineCounter, file, `${kind} "${name}", ${context}`)
     }
-    objects.push({ id: [apiVersion, kind, namespace, name].join('/'), kind: kind as string, name, location: where() })
+    objects.push({ id: [apiVersion, kind, namespace, name].join('/'), apiVersion: apiVersion as string, kind: kind as string, name, location: where() })
   }
   return objects
 }

@@ -24,7 +24,7 @@ export function scanManifest(text: string, file: string): ManifestObject[] | und
     if (!isNonEmptyString(apiVersion) || !isNonEmptyString(kind) || !isNonEmptyString(name)) return undefined
     if (namespace !== undefined && namespace !== null && typeof namespace !== 'string') return undefined
     if (findRefFieldProblem(value)) return undefined
-    objects.push({ id: [apiVersion, kind, namespace ?? '', name].join('/'), kind, name, location: { file, line, col: 1 } })
+    objects.push({ id: [apiVersion, kind, namespace ?? '', name].join('/'), apiVersion, kind, name, location: { file, line, col: 1 } })
   }
   return objects
 }

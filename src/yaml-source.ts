@@ -141,6 +141,13 @@ export function locate(source: YamlSource, path: YamlPath, options: { key?: bool
   return locationOfOffset(source, offset)
 }
 
+/** Where the value at `path` sits; undefined when the document does not have it. */
+export function locateIfSet(source: YamlSource, path: YamlPath): SourceLocation | undefined {
+  const node = source.doc.getIn(path, true) as Node | null | undefined
+  const offset = node?.range?.[0]
+  return offset === undefined ? undefined : locationOfOffset(source, offset)
+}
+
 /** Human-readable form of a data path: `apps[2].options.replicas`. */
 export function formatPath(path: YamlPath): string {
   let out = ''

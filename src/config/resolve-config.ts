@@ -4,7 +4,7 @@ import { findCycle } from '../dependency-graph.js'
 import { didYouMean } from '../suggest.js'
 import { loadTemplate, openTemplateLibrary } from '../templates/load-templates.js'
 import type { Template, TemplateLibrary } from '../templates/load-templates.js'
-import { locate } from '../yaml-source.js'
+import { locate, locateIfSet } from '../yaml-source.js'
 import type { SourceLocation } from '../errors.js'
 import { APPS_DIR } from '../write-plan.js'
 import { templatesDirOf } from './paths.js'
@@ -149,6 +149,7 @@ export async function resolveConfig(
     values: raw.values ?? {},
     apps,
     disabled,
+    locate: (path) => locateIfSet(source, path),
   }
   return { config, library }
 }

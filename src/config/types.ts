@@ -1,3 +1,6 @@
+import type { SourceLocation } from '../errors.js'
+import type { YamlPath } from '../yaml-source.js'
+
 /** Fields of a Flux Kustomization spec a user may set (defaults and per app). */
 export interface KustomizationFields {
   interval?: string
@@ -89,4 +92,6 @@ export interface ResolvedConfig {
   apps: ResolvedApp[]
   /** Ids of apps with `enabled: false`. */
   disabled: string[]
+  /** Where the config sets the value at `path`, for errors found after resolving; undefined when it does not set it. */
+  locate: (path: YamlPath) => SourceLocation | undefined
 }
