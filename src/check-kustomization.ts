@@ -15,6 +15,12 @@ export interface AppFolder {
   leftOut: ReadonlyMap<string, string>
 }
 
+/** What the rest of the render needs to know of a template's own kustomization. */
+export interface OwnKustomization {
+  /** Its `namespace`: kustomize moves every object there and renames Namespace objects to it. */
+  namespace?: { value: string; location: SourceLocation }
+}
+
 /** What kustomize needs at a path: a file, a folder with a kustomization, or either. */
 type Want = 'file' | 'folder' | 'either'
 
@@ -27,7 +33,7 @@ interface Reference {
   location: SourceLocation
 }
 
-interface ReadKustomization {
+interface ReadKustomization extends OwnKustomization {
   references: Reference[]
 }
 
@@ -44,8 +50,10 @@ const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomi
  * leave the folder are kustomize's to resolve. `file`: the template file, as
  * errors name it; `context`: which app, for messages.
  */
-export function checkOwnKustomization(text: string, file: string, folder: AppFolder, context: string): void {
-  for (const reference of readKustomization(text, file, context).references) checkReference(reference, folder, file, context)
+export function checkOwnKustomization(text: string, file: string, folder: AppFolder, context: string): OwnKustomization {
+  const read = readKustomization(text, file, context)
+  for (const reference of read.references) checkReference(reference, folder, file, context)
+  return { namespace: read.namespace }
 }
 
 /** Parsed kustomizations by file and text: a copied one is the same for every app of its template. */
@@ -94,6 +102,10 @@ function readKustomization(text: string, file: string, context: string): ReadKus
       for (const item of list(field(generator, 'envs'))) add(`${key}[${i}].envs`, item, 'file')
       add(`${key}[${i}].env`, field(generator, 'env'), 'file')
     })
+  }
+  const namespace = field(root, 'namespace')
+  if (isScalar(namespace) && typeof namespace.value === 'string' && namespace.value !== '') {
+    read.namespace = { value: namespace.value, location: at(namespace.range?.[0] ?? 0) }
   }
   if (READ.size >= MAX_READ) READ.clear()
   READ.set(cacheKey, read)

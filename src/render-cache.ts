@@ -16,8 +16,9 @@ import type { Template, TemplateLibrary } from './templates/load-templates.js'
  * A memo of renders, so that a re-render only renders the apps that changed.
  *
  * For each app it keeps a key (a hash of everything the app's files depend
- * on: its template's files, the partials, its id, namespace and options, the
- * values, cluster and flux settings, and homelab's own rendering code) and the
+ * on or is checked against: its template's files, the partials, its id,
+ * namespace, options and targetNamespace, the values, cluster and flux
+ * settings, and homelab's own rendering code) and the
  * hashes of the files that render produced and checked. When the key is the
  * same and the output folder still holds exactly those bytes, rendering again
  * would give those bytes: the files are kept as they are. Anything else (a
@@ -129,7 +130,8 @@ export class RenderCache {
   /** The key of an app: changes whenever anything its output depends on changes. */
   key(app: ResolvedApp, template: Template): string {
     if (!this.began) throw new Error('RenderCache.begin() comes before any key')
-    return digest(JSON.stringify([this.base, templateFingerprint(template), app.id, app.template, app.namespace, app.options]))
+    // the targetNamespace does not change the files, but render checks the app's Namespace objects against it
+    return digest(JSON.stringify([this.base, templateFingerprint(template), app.id, app.template, app.namespace, app.options, app.kustomization.targetNamespace ?? null]))
   }
 
   /**

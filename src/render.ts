@@ -1,9 +1,10 @@
 import { checkOwnKustomization } from './check-kustomization.js'
+import type { OwnKustomization } from './check-kustomization.js'
 import { checkManifestFile } from './check-manifests.js'
 import type { ManifestObject } from './check-manifests.js'
 import type { ResolvedApp, ResolvedConfig } from './config/types.js'
-import { HomelabError } from './errors.js'
-import { fluxFiles, kustomizeFile } from './flux-objects.js'
+import { HomelabError, formatLocation } from './errors.js'
+import { FLUX_NAMESPACE, fluxFiles, kustomizeFile } from './flux-objects.js'
 import { compare } from './order.js'
 import { compileTemplate, createHandlebars } from './templates/handlebars-env.js'
 import type { CompiledTemplate } from './templates/handlebars-env.js'
@@ -92,6 +93,15 @@ function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template,
   }
   // files left out, to tell why a template's own kustomization names one that is not there
   const leftOut = new Map<string, string>()
+  let namespaceObject: ManifestObject | undefined
+  const checked = (objects: readonly ManifestObject[], file: string) => {
+    listed(objects, file)
+    for (const object of objects) {
+      if (object.apiVersion !== 'v1' || object.kind !== 'Namespace') continue
+      if (object.name === FLUX_NAMESPACE) throw fluxNamespaceError(app, object)
+      namespaceObject ??= object
+    }
+  }
   for (const file of template.files) {
     switch (file.kind) {
       case 'rendered-resource': {
@@ -101,7 +111,7 @@ function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template,
           leftOut.set(file.outputPath, file.file) // every document empty: left out
           continue
         }
-        listed(objects, file.file)
+        checked(objects, file.file)
         files.set(file.outputPath, text)
         resources.push(file.outputPath)
         break
@@ -110,7 +120,7 @@ function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template,
         files.set(file.outputPath, renderer.compiled(template, file)(context))
         break
       case 'resource':
-        listed(checkManifestFile(file.content.toString('utf8'), file.file, describe), file.file)
+        checked(checkManifestFile(file.content.toString('utf8'), file.file, describe), file.file)
         files.set(file.outputPath, file.content)
         resources.push(file.outputPath)
         break
@@ -119,17 +129,51 @@ function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template,
         break
     }
   }
+  let own: OwnKustomization = {}
   if (template.ownKustomization) {
     const file = template.files.find((f) => KUSTOMIZATION.test(f.outputPath)) as TemplateFile
-    checkOwnKustomization(textOf(files.get(file.outputPath) as FileContent), file.file, { files, leftOut }, describe)
+    own = checkOwnKustomization(textOf(files.get(file.outputPath) as FileContent), file.file, { files, leftOut }, describe)
   } else {
     files.set('kustomization.yaml', kustomizeFile(resources.sort(compare)))
   }
+  if (namespaceObject) checkNamespaceTarget(config, app, namespaceObject, own)
   return files
 }
 
 /** The kustomization a template may ship at the top of its folder, instead of the generated one. */
 const KUSTOMIZATION = /^kustomization\.ya?ml$/
+
+/**
+ * flux bootstrap creates and labels the Namespace flux-system. An app that
+ * applies it too makes its Flux Kustomization an owner: each reconcile strips
+ * the labels bootstrap set, and removing the app has Flux prune the Namespace,
+ * and Flux in it.
+ */
+const FLUX_NAMESPACE_HARM = `Flux's own Namespace (flux bootstrap creates and labels it): every reconcile of the app would strip those labels, and removing the app would have Flux delete the Namespace, taking Flux down`
+
+function fluxNamespaceError(app: ResolvedApp, object: ManifestObject): HomelabError {
+  return new HomelabError(`app "${app.id}" creates the Namespace "${FLUX_NAMESPACE}", ${FLUX_NAMESPACE_HARM}`, {
+    location: object.location,
+    hint:
+      app.namespace === FLUX_NAMESPACE
+        ? `the app's namespace is ${FLUX_NAMESPACE}: give it another, or leave the Namespace object out (other objects may still go into ${FLUX_NAMESPACE})`
+        : `leave the Namespace object out (other objects may still go into ${FLUX_NAMESPACE})`,
+  })
+}
+
+/** kustomize renames every Namespace object of a folder to the namespace it moves the folder into (Flux's targetNamespace, or the kustomization's own `namespace`). */
+function checkNamespaceTarget(config: ResolvedConfig, app: ResolvedApp, object: ManifestObject, own: OwnKustomization): void {
+  const renamed = `its Namespace "${object.name}" (${formatLocation(object.location)}) to ${FLUX_NAMESPACE}, ${FLUX_NAMESPACE_HARM}`
+  const hint = `leave the Namespace object out of the app, or move the app into another namespace`
+  // Flux's targetNamespace replaces the kustomization's own namespace
+  if (app.kustomization.targetNamespace === undefined && own.namespace?.value === FLUX_NAMESPACE) {
+    throw new HomelabError(`the kustomization of app "${app.id}" sets namespace ${FLUX_NAMESPACE}, and so renames ${renamed}`, { location: own.namespace.location, hint })
+  }
+  if (app.kustomization.targetNamespace !== FLUX_NAMESPACE) return
+  const location =
+    config.locate(['apps', app.index, 'kustomization', 'targetNamespace']) ?? config.locate(['flux', 'kustomization', 'targetNamespace']) ?? { file: config.file }
+  throw new HomelabError(`app "${app.id}" has targetNamespace ${FLUX_NAMESPACE}, which renames ${renamed}`, { location, hint })
+}
 
 function textOf(content: FileContent): string {
   return typeof content === 'string' ? content : Buffer.from(content).toString('utf8')

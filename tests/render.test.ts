@@ -463,7 +463,78 @@ OwnKustomization('an empty one, or one that does not parse, is an error', async 
   }
 })
 
+const FluxNamespace = suite('the Namespace flux-system belongs to Flux')
+
+const NAMESPACE_TEMPLATE = { 'templates/web/namespace.yaml.hbs': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{app.namespace}}\n' }
+
+/** Renders the homelab in `dir`; expects exit 1 and returns the first stderr line. */
+async function renderError(dir: string): Promise<string> {
+  const result = await runCli(['render', '--out', 'out'], { cwd: dir })
+  assert.is(result.code, 1, result.stdout)
+  assert.not.ok(existsSync(path.join(dir, 'out')), 'nothing written')
+  return result.stderr.split('\n')[0] as string
+}
+
+FluxNamespace('an app that renders it is an error at the object', async () => {
+  const rendered = minimalHomelab(minimalConfig('  - template: web\n    namespace: flux-system'), NAMESPACE_TEMPLATE)
+  const copied = minimalHomelab(minimalConfig('  - template: web\n    flux: false'), {
+    'templates/web/namespaces.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n',
+  })
+  try {
+    assert.match(await renderError(rendered), /^error: templates\/web\/namespace\.yaml\.hbs:1:1: app "web" creates the Namespace "flux-system", Flux's own Namespace \(flux bootstrap creates and labels it\): /)
+    assert.match(await renderError(copied), /^error: templates\/web\/namespaces\.yaml:6:1: app "web" creates the Namespace "flux-system"/)
+  } finally {
+    removeDir(rendered)
+    removeDir(copied)
+  }
+})
+
+FluxNamespace('targetNamespace flux-system, or an own kustomization namespace flux-system, renames a Namespace to it: an error at the setting', async () => {
+  const perApp = minimalHomelab(minimalConfig('  - template: web\n    kustomization:\n      targetNamespace: flux-system'), NAMESPACE_TEMPLATE)
+  const byDefault = minimalHomelab(
+    ['cluster:', '  name: test', 'flux:', '  repository: https://github.com/example/manifests.git', '  kustomization:', '    targetNamespace: flux-system', 'apps:', '  - template: web', ''].join('\n'),
+    NAMESPACE_TEMPLATE,
+  )
+  const own = minimalHomelab(minimalConfig('  - template: web'), {
+    ...NAMESPACE_TEMPLATE,
+    'templates/web/kustomization.yaml': 'namespace: flux-system\nresources: [configmap.yaml, namespace.yaml]\n',
+  })
+  try {
+    assert.match(await renderError(perApp), /^error: homelab\.config\.yaml:8:24: app "web" has targetNamespace flux-system, which renames its Namespace "web" \(templates\/web\/namespace\.yaml\.hbs:1:1\) to flux-system, Flux's own Namespace/)
+    assert.match(await renderError(byDefault), /^error: homelab\.config\.yaml:6:22: app "web" has targetNamespace flux-system, which renames its Namespace "web"/)
+    assert.match(await renderError(own), /^error: templates\/web\/kustomization\.yaml:1:12: the kustomization of app "web" sets namespace flux-system, and so renames its Namespace "web"/)
+  } finally {
+    for (const dir of [perApp, byDefault, own]) removeDir(dir)
+  }
+})
+
+FluxNamespace('objects in flux-system are fine, and so is targetNamespace flux-system without a Namespace object', async () => {
+  const dir = minimalHomelab(minimalConfig('  - template: web\n    namespace: flux-system\n  - template: web\n    id: alerts\n    kustomization: { targetNamespace: flux-system }'))
+  try {
+    const result = await runCli(['render', '--out', 'out'], { cwd: dir })
+    assert.is(result.code, 0, result.stderr)
+    assert.match(readFileSync(path.join(dir, 'out', 'apps', 'web', 'configmap.yaml'), 'utf8'), /namespace: flux-system/)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+FluxNamespace('setting targetNamespace flux-system later is caught although the render memo kept the app', async () => {
+  const dir = minimalHomelab(minimalConfig('  - template: web'), NAMESPACE_TEMPLATE)
+  try {
+    const first = await runCli(['render', '--out', 'out'], { cwd: dir })
+    assert.is(first.code, 0, first.stderr)
+    writeFileSync(path.join(dir, 'homelab.config.yaml'), minimalConfig('  - template: web\n    kustomization: { targetNamespace: flux-system }'))
+    const again = await runCli(['render', '--out', 'out'], { cwd: dir })
+    assert.is(again.code, 1, again.stdout)
+    assert.match(again.stderr, /^error: homelab\.config\.yaml:7:39: app "web" has targetNamespace flux-system/)
+  } finally {
+    removeDir(dir)
+  }
+})
+
 Example.run()
 Writing.run()
 Cli.run()
 OwnKustomization.run()
+FluxNamespace.run()
