@@ -7,6 +7,7 @@ import { HomelabError, formatLocation } from './errors.js'
 import { FLUX_NAMESPACE, fluxFiles, kustomizeFile } from './flux-objects.js'
 import { compare } from './order.js'
 import { compileTemplate, createHandlebars } from './templates/handlebars-env.js'
+import { locateInTemplate } from './templates/output-lines.js'
 import type { CompiledTemplate } from './templates/handlebars-env.js'
 import type { Template, TemplateFile, TemplateLibrary } from './templates/load-templates.js'
 
@@ -106,12 +107,17 @@ function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template,
     switch (file.kind) {
       case 'rendered-resource': {
         const text = withFinalNewline(renderer.compiled(template, file)(context))
-        const objects = checkManifestFile(text, file.file, describe)
+        let objects: ManifestObject[]
+        try {
+          objects = checkManifestFile(text, file.file, describe)
+          if (objects.length > 0) checked(objects, file.file)
+        } catch (error) {
+          throw error instanceof HomelabError ? locateInTemplate(error, { file: file.file, source: file.content.toString('utf8') }, text, describe) : error
+        }
         if (objects.length === 0) {
           leftOut.set(file.outputPath, file.file) // every document empty: left out
           continue
         }
-        checked(objects, file.file)
         files.set(file.outputPath, text)
         resources.push(file.outputPath)
         break

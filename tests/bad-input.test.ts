@@ -107,6 +107,16 @@ const cases: Case[] = [
     says: /kustomization\.yaml and kustomization\.yml are both a kustomization file/,
   },
   {
+    name: 'broken YAML below a partial that adds lines: the template line, not the rendered one',
+    config: minimalConfig(web()),
+    extra: {
+      'templates/_partials/three.hbs': '    a: "1"\n    b: "2"\n    c: "3"\n',
+      'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels:\n{{> three}}\ndata:\n  broken: a: b\n',
+    },
+    at: 'templates/web/extra.yaml.hbs:8:',
+    says: /mapping/i,
+  },
+  {
     name: 'unknown helper',
     config: minimalConfig(web()),
     extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{quoted app.id}}\n' },
