@@ -325,6 +325,22 @@ Cli('values that look like numbers are taken as written: --out 007 is 007/, not 
   }
 })
 
+Cli('a file system problem is one line naming the path, not a bug of homelab', async () => {
+  const dir = copyExample()
+  try {
+    symlinkSync('loop', path.join(dir, 'loop'))
+    const looped = await runCli(['render', '--out', 'loop'], { cwd: dir })
+    assert.is(looped.code, 1)
+    assert.is(looped.stderr, 'error: loop/apps: too many symbolic links in this path (ELOOP on lstat)\n')
+    const long = 'n'.repeat(300)
+    const tooLong = await runCli(['render', '--out', long], { cwd: dir })
+    assert.is(tooLong.code, 1)
+    assert.match(tooLong.stderr, /^error: n+: the path is too long \(ENAMETOOLONG on \w+\)\n$/)
+  } finally {
+    removeDir(dir)
+  }
+})
+
 Cli('--config reads templates from beside the config file', async () => {
   const dir = copyExample()
   const elsewhere = tempDir()
