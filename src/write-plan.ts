@@ -34,6 +34,34 @@ function inScope(file: string, scope: Scope): boolean {
   return folder === 'flux' || folder === 'flux-bootstrap' || scope.only.has(folder)
 }
 
+/**
+ * After a render of some apps (`--only`), which always writes the whole Flux
+ * folder: the apps whose Flux Kustomization points at a folder the output
+ * does not hold (added or renamed in the config, not rendered yet), and those
+ * whose Kustomization this render removed while their folder stays. Flux
+ * reports the first as a missing path and prunes the second.
+ */
+export function fluxOutOfStep(outDir: string, changes: PlanChanges, only: ReadonlySet<string>): { missing: string[]; pruned: string[] } {
+  const fluxDir = path.join(outDir, APPS_DIR, 'flux')
+  const hasFolder = (id: string) => lstatSync(path.join(outDir, APPS_DIR, id), { throwIfNoEntry: false })?.isDirectory() === true
+  const idOf = (file: string) => /^[^.][^/]*(?=\.yaml$)/.exec(file)?.[0]
+  const missing: string[] = []
+  let listed: string[] = []
+  try {
+    listed = readdirSync(fluxDir)
+  } catch {
+    // no Flux folder: nothing points anywhere
+  }
+  for (const file of listed.sort(compare)) {
+    const id = idOf(file)
+    if (id && id !== 'kustomization' && !only.has(id) && !hasFolder(id)) missing.push(id)
+  }
+  const pruned = changes.removed
+    .map((file) => (file.startsWith(`${APPS_DIR}/flux/`) ? idOf(file.slice(`${APPS_DIR}/flux/`.length)) : undefined))
+    .filter((id): id is string => id !== undefined && !only.has(id) && hasFolder(id))
+  return { missing, pruned }
+}
+
 /** Every file under `<out>/apps/` (paths relative to out, with `/`), sorted. */
 export async function listOutputFiles(outDir: string): Promise<string[]> {
   return scanOutput(outDir).files

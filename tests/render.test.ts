@@ -253,6 +253,24 @@ Writing('--only writes just the named apps and the Flux folders, and removes no 
   }
 })
 
+Writing('--only after an app was renamed in the config: a warning for the Flux Kustomizations out of step with the folders', async () => {
+  const dir = copyExample()
+  try {
+    await renderExample(dir)
+    const config = path.join(dir, 'homelab.config.yaml')
+    writeFileSync(config, readFileSync(config, 'utf8').replace('    id: whoami\n', '    id: whoa\n'))
+    const result = await renderExample(dir, '--only', 'homepage')
+    assert.match(result.stderr, /apps\/flux\/ now lists whoa, whose folders are not rendered yet: Flux reports their path as missing/)
+    assert.match(result.stderr, /apps\/flux\/ no longer lists whoami: Flux prunes them, though their folders stay/)
+    const quiet = await renderExample(dir, '--only', 'whoa')
+    assert.not.match(quiet.stderr, /now lists|no longer lists whoa\b/)
+    const full = await renderExample(dir)
+    assert.is(full.stderr, '')
+  } finally {
+    removeDir(dir)
+  }
+})
+
 Writing('a file where a folder must go, and a folder where a file must go, are replaced', async () => {
   const dir = copyExample()
   try {

@@ -1,12 +1,12 @@
 import path from 'node:path'
 import { RenderCache, renderInputs } from '../../render-cache.js'
-import { comparePlan, writePlan } from '../../write-plan.js'
+import { comparePlan, fluxOutOfStep, writePlan } from '../../write-plan.js'
 import type { PlanChanges } from '../../write-plan.js'
 import { HomelabError } from '../../errors.js'
 import { ExitCode } from '../exit-code.js'
 import { UsageError, handleError } from '../handle-error.js'
 import type { GlobalOptions } from '../index.js'
-import { debugEnabled, dim, formatDuration, green, info, plural, stepTimer, write } from '../output.js'
+import { debugEnabled, dim, formatDuration, green, info, plural, stepTimer, warn, write } from '../output.js'
 
 export interface RenderOptions extends GlobalOptions {
   out: string
@@ -85,6 +85,7 @@ async function renderOnce(options: RenderOptions, step?: (name: string) => void)
 
   const changes = await writePlan(outDir, plan, scope)
   step?.('wrote the folder')
+  if (scope.only) warnFluxOutOfStep(outDir, changes, scope.only)
   await recordRun()
   await cache?.save({ partial: only !== undefined, written: new Set([...changes.added, ...changes.changed]) })
   step?.('stored the memo')
@@ -133,6 +134,14 @@ function checkOutsideInputs(outDir: string, configPath: string): void {
       })
     }
   }
+}
+
+/** `--only` writes the whole Flux folder from the config: say where it and the app folders now disagree. */
+function warnFluxOutOfStep(outDir: string, changes: PlanChanges, only: ReadonlySet<string>): void {
+  const { missing, pruned } = fluxOutOfStep(outDir, changes, only)
+  const list = (ids: string[]) => ids.slice(0, 5).join(', ') + (ids.length > 5 ? ` and ${ids.length - 5} more` : '')
+  if (missing.length > 0) warn(`apps/flux/ now lists ${list(missing)}, whose folders are not rendered yet: Flux reports their path as missing until homelab render (without --only)`)
+  if (pruned.length > 0) warn(`apps/flux/ no longer lists ${list(pruned)}: Flux prunes them, though their folders stay until homelab render (without --only)`)
 }
 
 function printUpToDate(shownOut: string, apps: number, started: number): void {
