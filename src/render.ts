@@ -112,7 +112,7 @@ function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template,
           objects = checkManifestFile(text, file.file, describe)
           if (objects.length > 0) checked(objects, file.file)
         } catch (error) {
-          throw error instanceof HomelabError ? locateInTemplate(error, { file: file.file, source: file.content.toString('utf8') }, text, describe) : error
+          throw error instanceof HomelabError ? locateInTemplate(error, { file: file.file, source: file.content.toString('utf8') }, text) : error
         }
         if (objects.length === 0) {
           leftOut.set(file.outputPath, file.file) // every document empty: left out

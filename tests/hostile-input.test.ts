@@ -185,7 +185,8 @@ Injection('keys kubectl kustomize mangles ("<<", a merge key to it; over 1024 ch
         (e: unknown) => e,
       )
       if (!expected) assert.is(error, undefined, String(error))
-      else assert.match((error as HomelabError).oneLine, new RegExp(`configmap\\.yaml\\.hbs:\\d+:\\d+: ${expected.source}`))
+      // at the template line of the key ({{#each}}), or, rendered by toYaml, no template line: then the rendered line is quoted
+      else assert.match((error as HomelabError).oneLine, new RegExp(`configmap\\.yaml\\.hbs(:\\d+:\\d+: ${expected.source}|: ${expected.source}.*; it is on line \\d+ of what the template rendered: )`))
     } finally {
       removeDir(dir)
     }

@@ -19,14 +19,14 @@ Lines('the same line when it renders as itself or fills in to it; else the one l
 
 Lines('an error is moved to the template line, keeping a column inside its literal text only', () => {
   const file = 'templates/web/cm.yaml.hbs'
-  const moved = locateInTemplate(new HomelabError('Nested mappings are not allowed', { location: { file, line: 7, col: 3 } }), { file, source: TEMPLATE }, RENDERED, 'app "web"')
+  const moved = locateInTemplate(new HomelabError('Nested mappings are not allowed', { location: { file, line: 7, col: 3 } }), { file, source: TEMPLATE }, RENDERED)
   assert.is(moved.oneLine, `${file}:6:3: Nested mappings are not allowed`)
-  const afterTag = locateInTemplate(new HomelabError('bad value', { location: { file, line: 7, col: 14 } }), { file, source: TEMPLATE }, RENDERED, 'app "web"')
+  const afterTag = locateInTemplate(new HomelabError('bad value', { location: { file, line: 7, col: 14 } }), { file, source: TEMPLATE }, RENDERED)
   assert.is(afterTag.oneLine, `${file}:6: bad value`)
-  const unknown = locateInTemplate(new HomelabError('bad label', { location: { file, line: 4, col: 5 } }), { file, source: TEMPLATE }, RENDERED, 'app "web"')
-  assert.is(unknown.oneLine, `${file}: bad label, at line 4 of what it rendered for app "web": a: "1"`)
+  const unknown = locateInTemplate(new HomelabError('bad label', { location: { file, line: 4, col: 5 } }), { file, source: TEMPLATE }, RENDERED)
+  assert.is(unknown.oneLine, `${file}: bad label; it is on line 4 of what the template rendered: a: "1"`)
   const elsewhere = new HomelabError('other file', { location: { file: 'templates/web/other.yaml', line: 2 } })
-  assert.is(locateInTemplate(elsewhere, { file, source: TEMPLATE }, RENDERED, 'app "web"'), elsewhere)
+  assert.is(locateInTemplate(elsewhere, { file, source: TEMPLATE }, RENDERED), elsewhere)
 })
 
 Lines.run()

@@ -37,7 +37,7 @@ function linePattern(source: string): RegExp {
  * from; when that cannot be told, it names the template file only and quotes
  * the rendered line, so that the user can find it.
  */
-export function locateInTemplate(error: HomelabError, template: { file: string; source: string }, rendered: string, describe: string): HomelabError {
+export function locateInTemplate(error: HomelabError, template: { file: string; source: string }, rendered: string): HomelabError {
   const at = error.location
   if (!at || at.file !== template.file || at.line === undefined) return error
   const line = templateLineOf(template.source, rendered, at.line)
@@ -51,7 +51,7 @@ export function locateInTemplate(error: HomelabError, template: { file: string; 
   }
   const text = (rendered.split('\n')[at.line - 1] ?? '').trim()
   const quoted = text.length > 80 ? `${text.slice(0, 77)}...` : text
-  return new HomelabError(`${error.message}, at line ${at.line} of what it rendered for ${describe}: ${quoted}`, {
+  return new HomelabError(`${error.message}; it is on line ${at.line} of what the template rendered: ${quoted}`, {
     location: { file: at.file },
     hint: error.hint,
     cause: error,
