@@ -81,6 +81,13 @@ export function toData(source: YamlSource): unknown {
     data = source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
+    const unresolved = /^Unresolved alias[^:]*: (.*)$/.exec(message)?.[1]
+    if (unresolved !== undefined) {
+      throw new HomelabError(`unknown alias *${unresolved}: no anchor &${unresolved} before it`, {
+        location: locationOfOffset(source, firstAliasOffset(source.doc.contents, unresolved) ?? 0),
+        hint: 'an alias repeats a value marked earlier in the file with &name; or write the value out',
+      })
+    }
     throw new HomelabError(`too many YAML aliases (${message.replace(/\.$/, '')})`, {
       location: locationOfOffset(source, firstAliasOffset(source.doc.contents) ?? 0),
     })
@@ -233,12 +240,12 @@ export function cleanYamlMessage(message: string): string {
   return first.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '')
 }
 
-function firstAliasOffset(node: unknown): number | undefined {
+function firstAliasOffset(node: unknown, name?: string): number | undefined {
   const stack: unknown[] = [node]
   while (stack.length > 0) {
-    const current = stack.pop() as { range?: [number, number]; items?: unknown[]; key?: unknown; value?: unknown } | null
+    const current = stack.pop() as { range?: [number, number]; items?: unknown[]; key?: unknown; value?: unknown; source?: string } | null
     if (!current || typeof current !== 'object') continue
-    if ((current as { constructor?: { name?: string } }).constructor?.name === 'Alias') return current.range?.[0]
+    if ((current as { constructor?: { name?: string } }).constructor?.name === 'Alias' && (name === undefined || current.source === name)) return current.range?.[0]
     if (Array.isArray(current.items)) stack.push(...current.items)
     if ('key' in current) stack.push(current.key, current.value)
   }

@@ -83,6 +83,12 @@ const cases: Case[] = [
     at: 'homelab.config.yaml:',
     says: /alias/i,
   },
+  {
+    name: 'an alias with no anchor',
+    config: minimalConfig(web('    id: a\n  - template: web\n    id: b\n    dependsOn: [*first, *nothing]\n').replace('  - template: web\n    id: a', '  - &first template: web\n    id: a')),
+    at: 'homelab.config.yaml:10:25',
+    says: /unknown alias \*nothing: no anchor &nothing before it/,
+  },
   { name: 'empty config', config: '', at: 'homelab.config.yaml:1:1', says: /the config is empty/ },
   { name: 'missing config file', at: 'homelab.config.yaml: ', says: /config file not found/, remove: ['homelab.config.yaml'] },
   {
