@@ -62,6 +62,15 @@ const cases: Case[] = [
   { name: 'options failing the template schema', config: minimalConfig(web('    options: { replicas: many }\n')), at: 'homelab.config.yaml:7:26', says: /apps\[0\]\.options\.replicas must be an integer/ },
   { name: 'unknown option', config: minimalConfig(web('    options: { greting: hi }\n')), at: 'homelab.config.yaml:7:16', says: /unknown key "greting".*did you mean "greeting"/ },
   {
+    name: "a template default that fails the template's own options schema",
+    config: minimalConfig(web()),
+    extra: {
+      'templates/web/template.yaml': 'options:\n  type: object\n  additionalProperties: false\n  properties:\n    greeting: { type: string, default: hello }\n    replicas: { type: integer, minimum: 0, default: -1 }\n',
+    },
+    at: 'templates/web/template.yaml:6:',
+    says: /the default of option "replicas" does not pass the template's own options schema: replicas must be >= 0/,
+  },
+  {
     name: 'options for a template that declares none',
     config: minimalConfig('  - template: plain\n    options: { a: 1 }\n'),
     extra: { 'templates/plain/cm.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n' },

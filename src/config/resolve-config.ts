@@ -8,7 +8,7 @@ import { locate, locateIfSet } from '../yaml-source.js'
 import type { SourceLocation } from '../errors.js'
 import { APPS_DIR } from '../write-plan.js'
 import { templatesDirOf } from './paths.js'
-import { assertValid } from './schema-check.js'
+import { assertValid, pointerToPath } from './schema-check.js'
 import type { LoadedConfig } from './load-config.js'
 import type { RawApp, ResolvedApp, ResolvedConfig } from './types.js'
 
@@ -188,7 +188,17 @@ function resolveOptions(loaded: LoadedConfig, template: Template, app: RawApp, i
   }
   // ajv fills defaults in place: work on a copy so the config stays as written
   const options = structuredClone(given)
-  assertValid(template.validateOptions, options, loaded.source, ['apps', index, 'options'])
+  if (template.validateOptions(options)) return options
+  const failed = template.validateOptions.errors?.[0]
+  const key = failed ? pointerToPath(failed.instancePath)[0] : undefined
+  if (failed && typeof key === 'string' && !Object.hasOwn(given, key) && template.metaSource) {
+    // a value the app never set: the template's own default breaks its schema, whichever app shows it first
+    throw new HomelabError(`the default of option "${key}" does not pass the template's own options schema: ${pointerToPath(failed.instancePath).join('.')} ${failed.message ?? 'is not valid'}`, {
+      location: locate(template.metaSource, ['options', 'properties', key, 'default']),
+      hint: 'fix the default in template.yaml, or set the option in the app',
+    })
+  }
+  assertValid(template.validateOptions, structuredClone(given), loaded.source, ['apps', index, 'options'])
   return options
 }
 
