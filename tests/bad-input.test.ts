@@ -174,11 +174,18 @@ const cases: Case[] = [
     says: /metadata\.annotations is a string, where kubectl kustomize expects a mapping or a list \(Ingress "x", app "web"\)/,
   },
   {
-    name: 'template syntax error',
+    name: 'template syntax error: a block never closed',
     config: minimalConfig(web()),
     extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{#if app.id}}x\n' },
-    at: 'templates/web/extra.yaml.hbs:',
-    says: /syntax error/,
+    at: 'templates/web/extra.yaml.hbs:4:9',
+    says: /\{\{#if\}\} is not closed: add \{\{\/if\}\} where its block ends/,
+  },
+  {
+    name: 'template syntax error: a tag not closed',
+    config: minimalConfig(web()),
+    extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{app.id}\n' },
+    at: 'templates/web/extra.yaml.hbs:4',
+    says: /template syntax error: expected \}\} to end the \{\{…\}\}/,
   },
 ]
 

@@ -113,6 +113,21 @@ Others('a helper given too few or too many values is an error at its call, never
   assert.is(renderWith('{{#if (and true true value)}}yes{{/if}}', 1), 'yes', 'and takes more than two')
 })
 
+Others('template syntax errors say what is wrong where it starts: an unclosed block, a tag, blocks closed out of order', () => {
+  const fails = (source: string) => {
+    try {
+      compileTemplate(env, source, 't.yaml.hbs')
+    } catch (error) {
+      return (error as { oneLine?: string }).oneLine
+    }
+    assert.unreachable(`${source} should not compile`)
+  }
+  assert.is(fails('{{#if value}}\na: 1\n'), 't.yaml.hbs:1:1: {{#if}} is not closed: add {{/if}} where its block ends')
+  assert.is(fails('a:\n  {{#each value}}\n  {{#if x}}y{{/if}}\nb: 2\n'), 't.yaml.hbs:2:3: {{#each}} is not closed: add {{/each}} where its block ends')
+  assert.is(fails('a: 1\nb: {{quote value}\n'), 't.yaml.hbs:2: template syntax error: expected }} to end the {{…}}, got a character that cannot stand there')
+  assert.match(fails('a: {{#each value}}{{/if}}\n') ?? '', /^t\.yaml\.hbs:1:\d+: \{\{\/if\}\} closes \{\{#each\}\}, which is still open: blocks close in the reverse order they open$/)
+})
+
 Others('prototype access stays blocked', () => {
   assert.throws(() => renderWith('{{#with value}}{{constructor.name}}{{/with}}', {}), /"name" is not defined/)
   assert.is(renderWith('{{#if value.constructor}}leak{{/if}}', {}), '')

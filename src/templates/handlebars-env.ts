@@ -25,7 +25,7 @@ export function createHandlebars(partials: readonly TemplatePartial[]): typeof H
     try {
       env.registerPartial(partial.name, env.compile(partial.source, compileOptions))
     } catch (error) {
-      throw templateError(error, partial.file)
+      throw templateError(error, partial.file, partial.source)
     }
   }
   return env
@@ -91,7 +91,7 @@ export function compileTemplate(env: typeof Handlebars, source: string, file: st
     const spec = env.precompile(source, compileOptions) as unknown as string
     compiled = env.template(new Function(`return ${spec}`)() as ReturnType<typeof env.precompile>)
   } catch (error) {
-    throw templateError(error, file)
+    throw templateError(error, file, source)
   }
   return (context) => {
     try {
@@ -107,7 +107,7 @@ export function compileTemplate(env: typeof Handlebars, source: string, file: st
  * `"x" not defined in [object Object] - 5:13` (column from 0). Pull them out so
  * the error points at the template file.
  */
-export function templateError(error: unknown, file: string): HomelabError {
+export function templateError(error: unknown, file: string, source?: string): HomelabError {
   if (isHomelabError(error)) {
     if (error.location?.file) return error
     return new HomelabError(error.message, { location: { ...error.location, file }, hint: error.hint })
@@ -115,9 +115,27 @@ export function templateError(error: unknown, file: string): HomelabError {
   const message = error instanceof Error ? error.message : String(error)
   const parse = /^Parse error on line (\d+):/.exec(message)
   if (parse) {
-    const expecting = /Expecting (.*?), got (.*)$/m.exec(message)
-    const detail = expecting ? `: expected ${expecting[1]}, got ${expecting[2]}` : ''
+    const expecting = /Expecting (.*?), got '?([A-Z_]+)'?$/m.exec(message)
+    if (expecting?.[2] === 'EOF' && source !== undefined) {
+      const open = unclosedBlock(source)
+      if (open) {
+        return new HomelabError(`{{${open.sigil}${open.name}}} is not closed: add {{/${open.name}}} where its block ends`, {
+          location: { file, line: open.line, col: open.col },
+        })
+      }
+    }
+    const tokens = expecting?.[1]?.split(', ').map((token) => token.replace(/'/g, '')) ?? []
+    // a tag not closed is the usual mistake: say that, not the parser's dozen alternatives
+    const expected = tokens.includes('CLOSE') ? ['}} to end the {{…}}'] : tokens.map((token) => TOKEN_WORDS[token] ?? token.toLowerCase())
+    const got = expecting?.[2]
+    const detail = got ? `: expected ${[...new Set(expected)].slice(0, 4).join(' or ')}, got ${TOKEN_WORDS[got] ?? got.toLowerCase()}` : ''
     return new HomelabError(`template syntax error${detail}`, { location: { file, line: Number(parse[1]) } })
+  }
+  const mismatch = /^(\S+) doesn't match (\S+) - (\d+):(\d+)$/.exec(message)
+  if (mismatch) {
+    return new HomelabError(`{{/${mismatch[2]}}} closes {{#${mismatch[1]}}}, which is still open: blocks close in the reverse order they open`, {
+      location: { file, line: Number(mismatch[3]), col: Number(mismatch[4]) + 1 },
+    })
   }
   const strict = /^"?(.*?)"? not defined in .* - (\d+):(\d+)$/.exec(message)
   if (strict) {
@@ -137,4 +155,44 @@ export function templateError(error: unknown, file: string): HomelabError {
   return new HomelabError(message.split('\n')[0]?.replace(/ - \d+:\d+$/, '') ?? message, {
     location: positioned ? { file, line: Number(positioned[1]), col: Number(positioned[2]) + 1 } : { file },
   })
+}
+
+/** The parser's token names, in the words of a template. */
+const TOKEN_WORDS: Record<string, string> = {
+  CLOSE: '}}',
+  CLOSE_UNESCAPED: '}}}',
+  CLOSE_RAW_BLOCK: '}}}}',
+  OPEN_SEXPR: '(',
+  CLOSE_SEXPR: ')',
+  ID: 'a name',
+  STRING: 'a string',
+  NUMBER: 'a number',
+  BOOLEAN: 'true or false',
+  DATA: '@name',
+  SEP: '.',
+  INVALID: 'a character that cannot stand there',
+  EOF: 'the end of the file',
+  OPEN_ENDBLOCK: '{{/…}}',
+  INVERSE: '{{else}}',
+  OPEN_INVERSE_CHAIN: '{{else …}}',
+}
+
+/**
+ * The innermost block left open at the end of a template, where it opens:
+ * the parser only says it reached the end of the file, which is no help in
+ * finding the `{{#if}}` that lacks its `{{/if}}`.
+ */
+function unclosedBlock(source: string): { sigil: string; name: string; line: number; col: number } | undefined {
+  const open: Array<{ sigil: string; name: string; line: number; col: number }> = []
+  const tag = /\{\{~?\s*(?:([#^])\s*>?\s*([^\s}~()]+)|\/\s*([^\s}~]+))/g
+  for (let match = tag.exec(source); match; match = tag.exec(source)) {
+    if (match[2] !== undefined) {
+      const before = source.slice(0, match.index)
+      const line = before.split('\n').length
+      open.push({ sigil: match[1] as string, name: match[2], line, col: match.index - before.lastIndexOf('\n') })
+    } else if (open.length > 0 && open[open.length - 1]?.name === match[3]) {
+      open.pop()
+    }
+  }
+  return open[open.length - 1]
 }
