@@ -5,7 +5,7 @@
  * Kustomization makes Flux build other objects than the folder holds, Flux
  * creates those next to the ones bootstrap applied, which nothing then owns.
  */
-import type { KustomizationFields, RawConfig, ResolvedApp } from './config/types.js'
+import type { KustomizationFields, ResolvedApp, ResolvedConfig } from './config/types.js'
 import { HomelabError } from './errors.js'
 import type { Locate } from './flux-provider.js'
 
@@ -17,9 +17,9 @@ import type { Locate } from './flux-provider.js'
  * fields the config allows (interval, prune, wait, healthChecks…) change
  * how Flux applies, not what. `stream` is the YAML bootstrap pipes to kubectl.
  */
-export function checkBootstrapKustomization(app: ResolvedApp, stream: string, raw?: RawConfig, locate?: Locate): void {
+export function checkBootstrapKustomization(app: ResolvedApp, stream: string, config: Pick<ResolvedConfig, 'locate'>, locate?: Locate): void {
   const fields = app.kustomization
-  const where = origin(app, raw)
+  const where = origin(app, config)
 
   if (fields.targetNamespace !== undefined) {
     const at = where('targetNamespace')
@@ -67,9 +67,9 @@ export function checkBootstrapKustomization(app: ResolvedApp, stream: string, ra
  * `kustomization` wins over `flux.kustomization` (a shallow merge), so the
  * error points at the line a person has to change.
  */
-function origin(app: ResolvedApp, raw?: RawConfig) {
+function origin(app: ResolvedApp, config: Pick<ResolvedConfig, 'locate'>) {
   return (key: keyof KustomizationFields, ...sub: string[]) => {
-    const own = raw ? raw.apps[app.index]?.kustomization?.[key] !== undefined : true
+    const own = config.locate(['apps', app.index, 'kustomization', key]) !== undefined || config.locate(['flux', 'kustomization', key]) === undefined
     const sets = (what: string, and = '') =>
       own ? `app "${app.id}" has bootstrap: true and sets ${what}${and}` : `flux.kustomization sets ${what} for every app, "${app.id}" too, which has bootstrap: true${and}`
     return { own, sets, path: own ? ['apps', app.index, 'kustomization', key, ...sub] : ['flux', 'kustomization', key, ...sub] }

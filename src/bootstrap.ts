@@ -7,7 +7,7 @@
 import { checkBootstrapKustomization } from './bootstrap-kustomization.js'
 import { loadConfig } from './config/load-config.js'
 import { resolveConfig } from './config/resolve-config.js'
-import type { RawConfig, ResolvedConfig } from './config/types.js'
+import type { ResolvedConfig } from './config/types.js'
 import { dependencyOrder } from './dependency-graph.js'
 import { HomelabError } from './errors.js'
 import { run, shellWord } from './exec.js'
@@ -109,7 +109,7 @@ export async function bootstrap(configPath: string, options: BootstrapOptions = 
     const loaded = await loadConfig(configPath)
     const { config, library } = await resolveConfig(loaded)
     const rendered = render(config, library)
-    const result = planBootstrap(config, rendered, env, (path) => locateInSource(loaded.source, path), loaded.raw)
+    const result = planBootstrap(config, rendered, env, (path) => locateInSource(loaded.source, path))
     const report = await validateRender({ config, plan: rendered })
     const { errors, warnings } = countFindings(report.findings)
     const first = report.findings.find((finding) => finding.severity === 'error')
@@ -144,10 +144,9 @@ export async function bootstrap(configPath: string, options: BootstrapOptions = 
  * what bootstrap needs beyond render: the provider and its arguments, a
  * bootstrap app only depending on bootstrap apps, folders that
  * `kubectl apply -f -` can take, and no Kustomization setting that would make
- * Flux apply other objects than bootstrap did. `raw` (the config as written)
- * tells an app's own Kustomization fields from the defaults, for error locations.
+ * Flux apply other objects than bootstrap did.
  */
-export function planBootstrap(config: ResolvedConfig, rendered: Plan, env: NodeJS.ProcessEnv = {}, locate?: Locate, raw?: RawConfig): BootstrapPlan {
+export function planBootstrap(config: ResolvedConfig, rendered: Plan, env: NodeJS.ProcessEnv = {}, locate?: Locate): BootstrapPlan {
   const target = planFluxTarget(config.flux, locate)
   const bootstrapApps = config.apps.filter((app) => app.bootstrap)
   const bootstrapIds = new Set(bootstrapApps.map((app) => app.id))
@@ -164,7 +163,7 @@ export function planBootstrap(config: ResolvedConfig, rendered: Plan, env: NodeJ
   const streams = new Map<string, string>()
   for (const app of bootstrapApps) {
     const stream = manifestStream(rendered, `apps/${app.id}`, `bootstrap app "${app.id}"`)
-    checkBootstrapKustomization(app, stream, raw, locate)
+    checkBootstrapKustomization(app, stream, config, locate)
     streams.set(app.id, stream)
   }
   const apply = (input: string): PlannedCommand => ({ file: 'kubectl', args: [...KUBECTL_APPLY_STDIN], input })

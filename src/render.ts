@@ -9,6 +9,7 @@ import { compare } from './order.js'
 import { compileTemplate, createHandlebars } from './templates/handlebars-env.js'
 import { locateInTemplate } from './templates/output-lines.js'
 import type { CompiledTemplate } from './templates/handlebars-env.js'
+import { OWN_KUSTOMIZATION } from './templates/load-templates.js'
 import type { Template, TemplateFile, TemplateLibrary } from './templates/load-templates.js'
 
 /** File content: rendered text, or the bytes of a file copied verbatim. */
@@ -137,7 +138,7 @@ function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template,
   }
   let own: OwnKustomization = {}
   if (template.ownKustomization) {
-    const file = template.files.find((f) => KUSTOMIZATION.test(f.outputPath)) as TemplateFile
+    const file = template.files.find((f) => OWN_KUSTOMIZATION.test(f.outputPath)) as TemplateFile
     own = checkOwnKustomization(textOf(files.get(file.outputPath) as FileContent), file.file, { files, leftOut }, describe)
   } else {
     files.set('kustomization.yaml', kustomizeFile(resources.sort(compare)))
@@ -145,9 +146,6 @@ function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template,
   if (namespaceObject) checkNamespaceTarget(config, app, namespaceObject, own)
   return files
 }
-
-/** The kustomization a template may ship at the top of its folder, instead of the generated one. */
-const KUSTOMIZATION = /^kustomization\.ya?ml$/
 
 /**
  * flux bootstrap creates and labels the Namespace flux-system. An app that

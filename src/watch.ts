@@ -6,10 +6,11 @@
 import { statSync, watch } from 'node:fs'
 import type { FSWatcher } from 'node:fs'
 import path from 'node:path'
+import { INPUT_FOLDERS } from './config/paths.js'
 import { HomelabError } from './errors.js'
 
 /** Folders beside the config whose whole tree is an input. */
-export const WATCHED_FOLDERS = ['templates', 'crds'] as const
+export const WATCHED_FOLDERS = INPUT_FOLDERS
 
 export interface WatchOptions {
   /** The config file; the folders of WATCHED_FOLDERS beside it are watched too. */

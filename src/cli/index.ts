@@ -120,6 +120,19 @@ export function createCli() {
   return cli
 }
 
+type Cli = ReturnType<typeof createCli>
+type CliOption = Cli['globalCommand']['options'][number]
+
+/** The options of the global command and of the matched one. */
+function optionsInPlay(cli: Cli): CliOption[] {
+  return [...cli.globalCommand.options, ...(cli.matchedCommand?.options ?? [])]
+}
+
+/** An option's long form as typed (`--allow-empty`), from its declaration (`--allow-empty`, `-v, --version`, `--out <dir>`). */
+function longFlag(option: CliOption): string {
+  return option.rawName.split(/[\s,]+/).find((name) => name.startsWith('--')) ?? option.rawName
+}
+
 /**
  * Turn each switch (an option without a value, as --dry-run) into true or
  * false. cac's parser reads "true" and "false" after a one-word switch
@@ -129,16 +142,15 @@ export function createCli() {
  * the words meant to keep it on. "true" and "false" are taken at their word;
  * any other value is a usage error.
  */
-function readSwitches(cli: ReturnType<typeof createCli>): void {
-  const options = [...cli.globalCommand.options, ...(cli.matchedCommand?.options ?? [])]
-  for (const option of options) {
+function readSwitches(cli: Cli): void {
+  for (const option of optionsInPlay(cli)) {
     if (!option.isBoolean || option.negated || !(option.name in cli.options)) continue
     const given: unknown = cli.options[option.name]
     const value = Array.isArray(given) ? given[given.length - 1] : given
     if (value === true || value === 'true') cli.options[option.name] = true
     else if (value === false || value === 'false') cli.options[option.name] = false
     else {
-      const flag = option.rawName.split(/[\s,]+/).find((name) => name.startsWith('--')) ?? option.rawName
+      const flag = longFlag(option)
       throw new UsageError(`${flag} is a switch: give it alone, or as ${flag}=true or ${flag}=false (not "${String(value)}")`)
     }
   }
@@ -150,14 +162,12 @@ function readSwitches(cli: ReturnType<typeof createCli>): void {
  * `--out 1e3` into 1000/, `--branch 01` named branch 1, `--only ''` app "0".
  * Where it made a number, the text is read back from argv.
  */
-function readValuesAsWritten(cli: ReturnType<typeof createCli>, argv: readonly string[]): void {
-  const options = [...cli.globalCommand.options, ...(cli.matchedCommand?.options ?? [])]
-  for (const option of options) {
+function readValuesAsWritten(cli: Cli, argv: readonly string[]): void {
+  for (const option of optionsInPlay(cli)) {
     if (option.isBoolean) continue
     const parsed: unknown = cli.options[option.name]
     if (typeof parsed !== 'number' && !(Array.isArray(parsed) && parsed.some((value) => typeof value === 'number'))) continue
-    const flag = option.rawName.split(/[\s,]+/).find((name) => name.startsWith('--'))
-    if (!flag) continue
+    const flag = longFlag(option)
     const written: string[] = []
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i] as string

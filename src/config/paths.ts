@@ -11,3 +11,6 @@ export const CONFIG_SCHEMA_PATH = new URL('../../schema/homelab.config.schema.js
 export function templatesDirOf(loaded: { root: string }): string {
   return path.join(loaded.root, 'templates')
 }
+
+/** Folders beside the config whose whole tree is an input of a render (watched by render --watch; no output may go there). */
+export const INPUT_FOLDERS = ['templates', 'crds'] as const

@@ -70,6 +70,8 @@ export interface TemplateLibrary {
 }
 
 export const PARTIALS_DIR = '_partials'
+/** Where in a template's output its own kustomization sits, in place of the generated one. */
+export const OWN_KUSTOMIZATION = /^kustomization\.ya?ml$/
 const TEMPLATE_META = 'template.yaml'
 
 /** List the template folders and read the shared partials. */
@@ -114,10 +116,10 @@ export async function loadTemplate(library: TemplateLibrary, name: string): Prom
     const outputPath = isHbs ? relPath.slice(0, -'.hbs'.length) : relPath
     const isYaml = /\.ya?ml$/.test(outputPath)
     // a template's own kustomization.yaml replaces the generated one; it is not a resource itself
-    const isKustomization = /^kustomization\.ya?ml$/.test(outputPath)
+    const isKustomization = OWN_KUSTOMIZATION.test(outputPath)
     if (isKustomization) {
-      const other = files.find((earlier) => /^kustomization\.ya?ml$/.test(earlier.outputPath))
-      if (other) {
+      if (ownKustomization) {
+        const other = files.find((earlier) => OWN_KUSTOMIZATION.test(earlier.outputPath)) as TemplateFile
         throw new HomelabError(`${other.relPath} and ${relPath} are both a kustomization file: kubectl kustomize refuses a folder with two`, {
           location: { file },
           hint: 'keep one of them',

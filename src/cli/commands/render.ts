@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { INPUT_FOLDERS } from '../../config/paths.js'
 import { RenderCache, renderInputs } from '../../render-cache.js'
 import { comparePlan, fluxOutOfStep, writePlan } from '../../write-plan.js'
 import type { PlanChanges } from '../../write-plan.js'
@@ -125,7 +126,7 @@ async function watchRender(options: RenderOptions): Promise<void> {
  */
 function checkOutsideInputs(outDir: string, configPath: string): void {
   const root = path.dirname(path.resolve(configPath))
-  for (const name of ['templates', 'crds']) {
+  for (const name of INPUT_FOLDERS) {
     const inputs = path.join(root, name)
     const relative = path.relative(inputs, outDir)
     if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) {
