@@ -37,7 +37,11 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' })
   const source = { file, doc, lineCounter }
   const error = firstError(doc)
-  if (error) throw yamlSyntaxError(source, error.message, error.pos[0], error.code)
+  if (error) {
+    if (error.code === 'RESOURCE_EXHAUSTION') throw nestingError(locationOfOffset(source, error.pos[0]))
+    const { message, offset } = describeYamlError(doc, error)
+    throw new HomelabError(message, { location: locationOfOffset(source, offset) })
+  }
   checkNesting(doc, (offset) => locationOfOffset(source, offset), { data: true })
   return source
 }
@@ -179,7 +183,8 @@ export function parseYamlStream(text: string, file: string): { documents: Docume
     const error = firstError(doc)
     if (error) {
       if (error.code === 'RESOURCE_EXHAUSTION') throw nestingError(at(error.pos[0]))
-      throw new HomelabError(cleanYamlMessage(error.message), { location: at(error.pos[0]) })
+      const { message, offset } = describeYamlError(doc, error)
+      throw new HomelabError(message, { location: at(offset) })
     }
     checkNesting(doc, at)
   }
@@ -191,9 +196,33 @@ function firstError(doc: Document): Document['errors'][number] | undefined {
   return doc.errors.find((error) => error.code === 'RESOURCE_EXHAUSTION') ?? doc.errors[0]
 }
 
-function yamlSyntaxError(source: YamlSource, message: string, offset: number, code?: string): HomelabError {
-  if (code === 'RESOURCE_EXHAUSTION') return nestingError(locationOfOffset(source, offset))
-  return new HomelabError(cleanYamlMessage(message), { location: locationOfOffset(source, offset) })
+/**
+ * What to say about a syntax error, and where. yaml notices a quoted string
+ * or a `[`/`{` list that is never closed only where it gives up (the end of
+ * the file, or the next line that is not indented enough), far from the
+ * mistake: those are reported where the string or list opens.
+ */
+function describeYamlError(doc: Document, error: Document['errors'][number]): { message: string; offset: number } {
+  const at = error.pos[0]
+  const quote = /^Missing closing (["'])quote/.exec(error.message)?.[1]
+  const flow = /^Flow (sequence|map) in block collection must be sufficiently indented and end with a ([\]}])/.exec(error.message)
+  if (quote || flow) {
+    // the innermost node of that kind that runs up to where yaml gave up
+    let opened: number | undefined
+    visit(doc, (_key, node) => {
+      const range = (node as Node).range
+      if (!range || range[0] >= at || range[1] < at) return
+      const kind = isScalar(node) ? node.type : (isSeq(node) || isMap(node)) && node.flow ? (isSeq(node) ? 'sequence' : 'map') : undefined
+      const wanted = quote ? (quote === '"' ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE') : flow?.[1]
+      if (kind === wanted && (opened === undefined || range[0] > opened)) opened = range[0]
+    })
+    if (opened !== undefined) {
+      return quote
+        ? { message: `this ${quote}-quoted string is never closed: add the closing ${quote}`, offset: opened }
+        : { message: `this ${flow?.[1] === 'map' ? '{' : '['} is never closed with ${flow?.[2]}, or a line inside it is not indented past its key`, offset: opened }
+    }
+  }
+  return { message: cleanYamlMessage(error.message), offset: at }
 }
 
 function nestingError(location: SourceLocation): HomelabError {
