@@ -68,6 +68,25 @@ Example('disabled apps are not rendered; flux: false apps are rendered but not r
   }
 })
 
+Example('the monitoring app, when switched on, builds and takes Grafana\'s admin login from a Secret', async () => {
+  const dir = copyExample()
+  try {
+    const configFile = path.join(dir, 'homelab.config.yaml')
+    const config = readFileSync(configFile, 'utf8')
+    assert.match(config, /  - template: monitoring\n    enabled: false\n/)
+    writeFileSync(configFile, config.replace('  - template: monitoring\n    enabled: false\n', '  - template: monitoring\n'))
+    await renderExample(dir)
+    const built = await kustomizeBuild(path.join(dir, 'out', 'apps', 'monitoring'))
+    assert.ok(built.ok, built.stderr)
+    // the chart's built-in admin password is the same in every install, and Grafana is on an Ingress
+    const release = readFileSync(path.join(dir, 'out', 'apps', 'monitoring', 'helmrelease.yaml'), 'utf8')
+    assert.match(release, /\n {4}grafana:\n(?: {6}.*\n)*? {6}admin:\n {8}existingSecret: "grafana-admin"\n {8}userKey: admin-user\n {8}passwordKey: admin-password\n/)
+    assert.not.match(built.stdout, /adminPassword/)
+  } finally {
+    removeDir(dir)
+  }
+})
+
 const Writing = suite('writing the output')
 
 Writing('a re-render with nothing changed rewrites no file', async () => {
