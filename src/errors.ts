@@ -24,8 +24,12 @@ export class HomelabError extends Error {
   /** The one-line form the CLI prints after `error: `. */
   get oneLine(): string {
     const where = escapeControl(formatLocation(this.location))
-    const text = this.message.replace(/\s*\n\s*/g, ' ')
-    return where ? `${where}: ${text}` : text
+    return where ? `${where}: ${this.flatMessage}` : this.flatMessage
+  }
+
+  /** The message on one line, without the location. */
+  get flatMessage(): string {
+    return this.message.replace(/\s*\n\s*/g, ' ')
   }
 }
 

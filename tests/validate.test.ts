@@ -3,7 +3,8 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { toJsonSchema } from '../src/validate/crd-schemas.js'
-import type { Finding } from '../src/validate/findings.js'
+import { formatFinding } from '../src/validate/findings.js'
+import type { Finding, ObjectFinding, SourceFinding } from '../src/validate/findings.js'
 import { FLUX_CRDS_DIR, copyExample, minimalConfig, minimalHomelab, removeDir, runCli, writeFiles } from './helpers/cli.js'
 
 /** Put the shared Flux CRDs into `<dir>/crds/`, as `homelab crds pull` would. */
@@ -22,10 +23,24 @@ async function validate(dir: string, ...args: string[]) {
   return runCli(['validate', ...args], { cwd: dir })
 }
 
-async function validateJson(dir: string, ...args: string[]): Promise<{ code: number; findings: Finding[] }> {
+/** `--format json` with no error on stderr; the findings typed as the test expects them (about objects, unless told). */
+async function validateJson<F extends Finding = ObjectFinding>(dir: string, ...args: string[]): Promise<{ code: number; findings: F[] }> {
   const result = await validate(dir, '--format', 'json', ...args)
   assert.is(result.stderr, '')
-  return { code: result.code, findings: JSON.parse(result.stdout) as Finding[] }
+  return { code: result.code, findings: JSON.parse(result.stdout) as F[] }
+}
+
+/** `--format json` when the config or templates do not load: the one `input` finding, which says what the error line says. */
+async function validateJsonInputError(dir: string): Promise<SourceFinding> {
+  const result = await validate(dir, '--format', 'json')
+  assert.is(result.code, 1, result.stderr)
+  const findings = JSON.parse(result.stdout) as SourceFinding[]
+  assert.is(findings.length, 1, result.stdout)
+  const [finding] = findings as [SourceFinding]
+  assert.is(finding.rule, 'input')
+  assert.is(finding.severity, 'error')
+  assert.is(result.stderr.split('\n')[0], `error: ${formatFinding(finding)}`)
+  return finding
 }
 
 const DEPLOYMENT = `apiVersion: apps/v1
@@ -404,6 +419,7 @@ Input('an unknown --format is a usage error (exit 2)', async () => {
     const result = await validate(dir, '--format', 'yaml')
     assert.is(result.code, 2)
     assert.match(result.stderr, 'error: --format must be text or json, not "yaml"')
+    assert.is(result.stdout, '')
   } finally {
     removeDir(dir)
   }
@@ -416,6 +432,37 @@ Input('a config error stops before validating (exit 1, one error line)', async (
     assert.is(result.code, 1)
     assert.is(result.stdout, '')
     assert.match(result.stderr, /^error: homelab\.config\.yaml:\d+:\d+: /)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Input('--format json: a YAML syntax error in the config is one input finding at its line, and the error line on stderr', async () => {
+  const dir = homelab('  - template: web\n    id: one\n    id: two', {})
+  try {
+    assert.equal(await validateJsonInputError(dir), { severity: 'error', rule: 'input', file: 'homelab.config.yaml', line: 8, column: 5, message: 'Map keys must be unique' })
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Input('--format json: a schema error in the config is an input finding at the key, with its hint', async () => {
+  const dir = homelab('  - template: web\n    replicaz: 3', {})
+  try {
+    const { hint, ...finding } = await validateJsonInputError(dir)
+    assert.equal(finding, { severity: 'error', rule: 'input', file: 'homelab.config.yaml', line: 7, column: 5, message: 'unknown key "replicaz" in apps[0]' })
+    assert.match(hint ?? '', /^allowed keys here: template, id, /)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Input('--format json: a template error is an input finding at the template line', async () => {
+  const dir = homelab('  - template: web', { 'templates/web/configmap.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{app.nope}}\n' })
+  try {
+    const { hint, ...finding } = await validateJsonInputError(dir)
+    assert.equal(finding, { severity: 'error', rule: 'input', file: 'templates/web/configmap.yaml.hbs', line: 4, column: 11, message: '"nope" is not defined' })
+    assert.match(hint ?? '', /^every field a template uses must exist/)
   } finally {
     removeDir(dir)
   }

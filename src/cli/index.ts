@@ -47,7 +47,7 @@ export function createCli() {
         '(Flux too) against their CRD in crds/ beside the config, the same object rendered twice, Secrets not encrypted with SOPS',
     )
     .option('--strict', 'A kind with no schema (no CRD in crds/) is an error, not a warning')
-    .option('--format <format>', 'text (one finding per line) or json', { default: 'text' })
+    .option('--format <format>', 'text (one finding per line) or json (an array of findings, a config that does not load as one "input" finding)', { default: 'text' })
     .example('homelab validate')
     .example('homelab validate --strict --format json')
     .action(async (options: import('./commands/validate.js').ValidateCommandOptions) => (await import('./commands/validate.js')).validateCommand(options))

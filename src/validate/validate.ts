@@ -5,6 +5,7 @@ import { CrdIndex, isCrd, loadCrdDir, toCrdEntry } from './crd-index.js'
 import { collectDocuments } from './documents.js'
 import type { ManifestDocument } from './documents.js'
 import { findDuplicates } from './duplicates.js'
+import { isSourceFinding } from './findings.js'
 import type { Finding } from './findings.js'
 import { checkSchemas } from './object-schemas.js'
 import { findPlaintextSecrets } from './secrets.js'
@@ -61,17 +62,19 @@ export async function validateRender(rendered: { config: ResolvedConfig; plan: P
   return { findings: sortFindings(findings, documents), documents: documents.length, crdFiles: crds.files, hints: hintsFor(findings) }
 }
 
+/** Findings about the config first, then by rendered file in render order, then line. */
 function sortFindings(findings: Finding[], documents: readonly ManifestDocument[]): Finding[] {
   const fileOrder = new Map<string, number>()
   for (const doc of documents) if (!fileOrder.has(doc.file)) fileOrder.set(doc.file, doc.order)
+  const order = (finding: Finding) => (isSourceFinding(finding) ? -1 : (fileOrder.get(finding.file) ?? 0))
   return findings
     .map((finding, i) => ({ finding, i }))
-    .sort((a, b) => (fileOrder.get(a.finding.file) ?? 0) - (fileOrder.get(b.finding.file) ?? 0) || (a.finding.line ?? 0) - (b.finding.line ?? 0) || a.i - b.i)
+    .sort((a, b) => order(a.finding) - order(b.finding) || (a.finding.line ?? 0) - (b.finding.line ?? 0) || a.i - b.i)
     .map(({ finding }) => finding)
 }
 
 function hintsFor(findings: readonly Finding[]): string[] {
-  const groups = new Set(findings.filter((f) => f.rule === 'no-schema').map((f) => f.apiVersion.split('/').slice(0, -1).join('/')))
+  const groups = new Set(findings.flatMap((f) => (f.rule === 'no-schema' ? [f.apiVersion.split('/').slice(0, -1).join('/')] : [])))
   const hints: string[] = []
   const flux = [...groups].filter((group) => group.endsWith('.toolkit.fluxcd.io'))
   if (flux.length > 0) hints.push('run homelab crds pull to put the CRDs of your Flux into crds/, so Flux kinds are checked too')

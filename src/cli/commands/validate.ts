@@ -1,6 +1,9 @@
+import { HomelabError } from '../../errors.js'
 import { renderHomelab } from '../../index.js'
-import { countFindings, formatFinding } from '../../validate/findings.js'
+import type { RenderedHomelab } from '../../index.js'
+import { countFindings, formatFinding, sourceFinding } from '../../validate/findings.js'
 import { validateRender } from '../../validate/validate.js'
+import type { ValidationReport } from '../../validate/validate.js'
 import { ExitCode } from '../exit-code.js'
 import { UsageError } from '../handle-error.js'
 import type { GlobalOptions } from '../index.js'
@@ -22,8 +25,16 @@ export async function validateCommand(options: ValidateCommandOptions): Promise<
   const format = String(options.format ?? 'text')
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be text or json, not "${format}"`)
   const started = performance.now()
-  const rendered = await renderHomelab(String(options.config))
-  const report = await validateRender(rendered, { strict: Boolean(options.strict) })
+  let rendered: RenderedHomelab
+  let report: ValidationReport
+  try {
+    rendered = await renderHomelab(String(options.config))
+    report = await validateRender(rendered, { strict: Boolean(options.strict) })
+  } catch (error) {
+    // a program reading the JSON gets the error as a finding too; the error line still goes to stderr
+    if (format === 'json' && error instanceof HomelabError) info(JSON.stringify([sourceFinding(error, 'input')], null, 2))
+    throw error
+  }
   const { errors, warnings } = countFindings(report.findings)
   if (errors > 0) process.exitCode = ExitCode.Error
 
