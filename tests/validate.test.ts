@@ -479,6 +479,86 @@ Input('a crds/ file that does not parse is an error at its line', async () => {
   }
 })
 
+const Bootstrap = suite('validate: bootstrap apps that homelab bootstrap refuses')
+
+Bootstrap('a bootstrap app with targetNamespace: an error at the setting, where bootstrap stops', async () => {
+  const dir = homelab(['  - template: web', '    bootstrap: true', '    kustomization:', '      targetNamespace: other'].join('\n'), {})
+  try {
+    const result = await validate(dir)
+    assert.is(result.code, 1, result.stderr)
+    assert.is(result.stderr, '')
+    const expected = 'homelab.config.yaml:9:24: app "web" has bootstrap: true and sets targetNamespace: Flux would move its objects to namespace "other", while bootstrap applies them where they are rendered and leaves them behind'
+    assert.is(result.stdout.split('\n')[0], expected)
+    assert.match(result.stdout, /^✖ 1 error in \d+ objects of 1 app/m)
+    assert.match(result.stdout, /^hint: drop targetNamespace and set the app's namespace: other instead/m)
+
+    const { code, findings } = await validateJson<SourceFinding>(dir)
+    assert.is(code, 1)
+    assert.is(findings.length, 1)
+    const { hint, ...finding } = findings[0] as SourceFinding
+    assert.equal(finding, { severity: 'error', rule: 'bootstrap', file: 'homelab.config.yaml', line: 9, column: 24, message: expected.slice(expected.indexOf(' ') + 1) })
+    assert.match(hint ?? '', /^drop targetNamespace and set the app's namespace: other instead/)
+
+    const bootstrap = await runCli(['bootstrap', '--dry-run'], { cwd: dir })
+    assert.is(bootstrap.code, 1)
+    assert.match(bootstrap.stderr, `error: ${expected}\n`)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Bootstrap('every problem of every bootstrap app is reported; the same settings on an app Flux alone applies are fine', async () => {
+  const secret = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\n  namespace: web\nstringData:\n  token: ENC[AES256_GCM,data:abc,type:str]\nsops:\n  version: 3.9.0\n'
+  const apps = (bootstrap: boolean) =>
+    [
+      '  - template: web',
+      `    bootstrap: ${bootstrap}`,
+      '    options: { greeting: "${greeting_var}" }',
+      '    kustomization:',
+      '      decryption: { provider: sops }',
+      '      postBuild: { substitute: { greeting_var: hi } }',
+    ].join('\n')
+  const refused = homelab(apps(true), { 'templates/web/secret.yaml': secret })
+  const fine = homelab(apps(false), { 'templates/web/secret.yaml': secret })
+  try {
+    const { code, findings } = await validateJson<SourceFinding>(refused)
+    assert.is(code, 1)
+    assert.equal(
+      findings.map((f) => [f.rule, f.line, f.column, f.message.split(':')[0]]),
+      [
+        ['bootstrap', 10, 19, 'app "web" has bootstrap'],
+        ['bootstrap', 11, 32, 'app "web" has bootstrap'],
+      ],
+    )
+    assert.match(findings[0]?.message ?? '', 'sets decryption')
+    assert.match(findings[1]?.message ?? '', 'sets postBuild substitutions')
+
+    const ok = await validateJson(fine)
+    assert.is(ok.code, 0)
+    assert.equal(ok.findings.filter((f) => f.severity === 'error'), [])
+  } finally {
+    removeDir(refused)
+    removeDir(fine)
+  }
+})
+
+Bootstrap('a bootstrap app whose folder kubectl apply -f - cannot take: an error at its bootstrap: true', async () => {
+  const dir = homelab(['  - template: web', '    bootstrap: true'].join('\n'), {
+    'templates/web/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [configmap.yaml]\nlabels: [{ pairs: { tier: web } }]\n',
+  })
+  try {
+    const message = 'bootstrap app "web": its kustomization.yaml uses labels, which homelab bootstrap cannot apply without kustomize'
+    const result = await validate(dir)
+    assert.is(result.code, 1, result.stderr)
+    assert.is(result.stdout.split('\n')[0], `homelab.config.yaml:7:16: ${message}`)
+    const bootstrap = await runCli(['bootstrap', '--dry-run'], { cwd: dir })
+    assert.is(bootstrap.code, 1)
+    assert.match(bootstrap.stderr, `error: ${message}\n`)
+  } finally {
+    removeDir(dir)
+  }
+})
+
 const Schema = suite('validate: CRD schema translation')
 
 Schema('Kubernetes extensions become JSON Schema that strict ajv accepts', () => {
@@ -519,4 +599,5 @@ Schema('Kubernetes extensions become JSON Schema that strict ajv accepts', () =>
 Findings.run()
 Example.run()
 Input.run()
+Bootstrap.run()
 Schema.run()

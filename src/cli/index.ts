@@ -44,7 +44,8 @@ export function createCli() {
     .command(
       'validate',
       'Render in memory and check every object offline: built-in kinds against the Kubernetes API schemas, custom kinds ' +
-        '(Flux too) against their CRD in crds/ beside the config, the same object rendered twice, Secrets not encrypted with SOPS',
+        '(Flux too) against their CRD in crds/ beside the config, the same object rendered twice, Secrets not encrypted with SOPS, ' +
+        'bootstrap apps that homelab bootstrap refuses',
     )
     .option('--strict', 'A kind with no schema (no CRD in crds/) is an error, not a warning')
     .option('--format <format>', 'text (one finding per line) or json (an array of findings, a config that does not load as one "input" finding)', { default: 'text' })

@@ -1,6 +1,6 @@
 /** What `homelab validate` reports: one finding per problem, precise enough to act on. */
 import { escapeControl, formatLocation } from '../errors.js'
-import type { HomelabError } from '../errors.js'
+import type { HomelabError, SourceLocation } from '../errors.js'
 import { formatPath } from '../yaml-source.js'
 import { lineOf } from './documents.js'
 import type { ManifestDocument } from './documents.js'
@@ -18,9 +18,10 @@ export type ObjectRule = 'schema' | 'no-schema' | 'version' | 'duplicate' | 'pla
 /**
  * Which check produced a finding about the config or a template file itself:
  * `input` (the config, the templates or crds/ did not load or render, so no
- * object was checked).
+ * object was checked), `bootstrap` (a `bootstrap: true` app that `homelab
+ * bootstrap` refuses).
  */
-export type SourceRule = 'input'
+export type SourceRule = 'input' | 'bootstrap'
 
 export type FindingRule = ObjectRule | SourceRule
 
@@ -61,12 +62,15 @@ export type Finding = ObjectFinding | SourceFinding
 
 /** Whether a finding is about the config or a template rather than a rendered object. */
 export function isSourceFinding(finding: Finding): finding is SourceFinding {
-  return finding.rule === 'input'
+  return finding.rule === 'input' || finding.rule === 'bootstrap'
 }
 
-/** A HomelabError as a finding: its location, its message on one line, its hint. */
-export function sourceFinding(error: HomelabError, rule: SourceRule): SourceFinding {
-  const location = error.location
+/**
+ * A HomelabError as a finding: its location (else `fallback`), its message on
+ * one line, its hint.
+ */
+export function sourceFinding(error: HomelabError, rule: SourceRule, fallback?: SourceLocation): SourceFinding {
+  const location = error.location ?? fallback
   const finding: SourceFinding = { severity: 'error', rule, file: location?.file, line: location?.line, column: location?.col, message: error.flatMessage, hint: error.hint }
   for (const key of ['file', 'line', 'column', 'hint'] as const) if (finding[key] === undefined) delete finding[key]
   return finding

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type { ResolvedConfig } from '../config/types.js'
 import type { Plan } from '../render.js'
+import { findBootstrapProblems } from './bootstrap-apps.js'
 import { CrdIndex, isCrd, loadCrdDir, toCrdEntry } from './crd-index.js'
 import { collectDocuments } from './documents.js'
 import type { ManifestDocument } from './documents.js'
@@ -36,7 +37,8 @@ export function crdsDirOf(config: ResolvedConfig): string {
 /**
  * Validate a render offline: every object against its schema (CRDs rendered
  * by the apps or kept in `crds/`, else the Kubernetes built-in schemas), the
- * same object rendered twice, Secrets in plain text. Returns findings; throws
+ * same object rendered twice, Secrets in plain text, `bootstrap: true` apps
+ * that `homelab bootstrap` would refuse. Returns findings; throws
  * only for unreadable input (a CRD file that does not parse).
  */
 export async function validateRender(rendered: { config: ResolvedConfig; plan: Plan }, options: ValidateOptions = {}): Promise<ValidationReport> {
@@ -52,6 +54,7 @@ export async function validateRender(rendered: { config: ResolvedConfig; plan: P
 
   const apps = new Map(config.apps.map((app) => [app.id, app]))
   const findings = [
+    ...findBootstrapProblems(config, plan),
     ...(await checkSchemas(documents, crds, { strict: options.strict ?? false })),
     ...findDuplicates(documents, {
       crdScope: (group, kind) => crds.find(group, kind)?.scope,
@@ -75,7 +78,8 @@ function sortFindings(findings: Finding[], documents: readonly ManifestDocument[
 
 function hintsFor(findings: readonly Finding[]): string[] {
   const groups = new Set(findings.flatMap((f) => (f.rule === 'no-schema' ? [f.apiVersion.split('/').slice(0, -1).join('/')] : [])))
-  const hints: string[] = []
+  // a config finding's own hint says what to change there
+  const hints = [...new Set(findings.flatMap((f) => (isSourceFinding(f) && f.hint !== undefined ? [f.hint] : [])))]
   const flux = [...groups].filter((group) => group.endsWith('.toolkit.fluxcd.io'))
   if (flux.length > 0) hints.push('run homelab crds pull to put the CRDs of your Flux into crds/, so Flux kinds are checked too')
   const others = [...groups].filter((group) => group.includes('.') && !group.endsWith('.toolkit.fluxcd.io') && !group.endsWith('.k8s.io')).sort()

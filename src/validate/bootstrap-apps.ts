@@ -1,0 +1,43 @@
+/**
+ * The `bootstrap: true` apps that `homelab bootstrap` would refuse, found
+ * offline: validate is what a careful operator runs before anything reaches
+ * the cluster, so it reports what bootstrap would stop at, with the same
+ * checks and at the same config line.
+ */
+import { bootstrapKustomizationProblems } from '../bootstrap-kustomization.js'
+import type { ResolvedConfig } from '../config/types.js'
+import { HomelabError } from '../errors.js'
+import type { Locate } from '../flux-provider.js'
+import { manifestStream } from '../kubectl.js'
+import type { Plan } from '../render.js'
+import { sourceFinding } from './findings.js'
+import type { SourceFinding } from './findings.js'
+
+/**
+ * One `bootstrap` finding per problem: a folder `kubectl apply -f -` cannot
+ * take (at the app's `bootstrap: true`), a Kustomization setting that makes
+ * Flux apply other objects than bootstrap did (at the setting).
+ */
+export function findBootstrapProblems(config: ResolvedConfig, plan: Plan): SourceFinding[] {
+  // bootstrap locates in the config's YAML, falling back to the nearest node it has: so does this
+  const locate: Locate = (path) => {
+    for (let length = path.length; length > 0; length--) {
+      const at = config.locate(path.slice(0, length))
+      if (at) return at
+    }
+    return undefined
+  }
+  const findings: SourceFinding[] = []
+  for (const app of config.apps.filter((each) => each.bootstrap)) {
+    let stream: string
+    try {
+      stream = manifestStream(plan, `apps/${app.id}`, `bootstrap app "${app.id}"`)
+    } catch (error) {
+      if (!(error instanceof HomelabError)) throw error
+      findings.push(sourceFinding(error, 'bootstrap', config.locate(['apps', app.index, 'bootstrap'])))
+      continue
+    }
+    for (const problem of bootstrapKustomizationProblems(app, stream, config, locate)) findings.push(sourceFinding(problem, 'bootstrap'))
+  }
+  return findings
+}
