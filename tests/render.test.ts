@@ -87,6 +87,38 @@ Example('the monitoring app, when switched on, builds and takes Grafana\'s admin
   }
 })
 
+Example('the webapp template refuses options the cluster would reject or that drift', async () => {
+  const dir = copyExample()
+  try {
+    const configFile = path.join(dir, 'homelab.config.yaml')
+    const config = readFileSync(configFile, 'utf8')
+    const cases: Array<[string, string, RegExp]> = [
+      // a second TZ beside the one from values.timezone: the API server refuses the duplicate env name
+      ['      memory: 32Mi\n', '      memory: 32Mi\n      env: { TZ: UTC }\n', /:53:14: the key "TZ" is not allowed in apps\[4\]\.options\.env/],
+      // images that change under a running app
+      ['image: traefik/whoami:v1.11.0', 'image: traefik/whoami', /:50:14: apps\[4\]\.options\.image "traefik\/whoami"/],
+      ['image: traefik/whoami:v1.11.0', 'image: traefik/whoami:latest', /:50:14: apps\[4\]\.options\.image "traefik\/whoami:latest"/],
+      // host names an Ingress cannot have
+      ['host: whoami.home.example.com', 'host: Whoami.home.example.com', /:51:13: apps\[4\]\.options\.host "Whoami\.home\.example\.com"/],
+      ['host: whoami.home.example.com', 'host: https://whoami.home.example.com', /:51:13: apps\[4\]\.options\.host "https:/],
+    ]
+    for (const [from, to, says] of cases) {
+      assert.ok(config.includes(from), from)
+      writeFileSync(configFile, config.replace(from, to))
+      const result = await runCli(['render', '--out', 'out'], { cwd: dir })
+      assert.is(result.code, 1, `${to}: ${result.stderr}`)
+      assert.match(result.stderr, says)
+    }
+    // a registry with a port, and a digest, are pinned images
+    for (const image of ['registry.local:5000/team/whoami:v1.11.0', `traefik/whoami@sha256:${'0'.repeat(64)}`]) {
+      writeFileSync(configFile, config.replace('image: traefik/whoami:v1.11.0', `image: ${image}`))
+      await renderExample(dir)
+    }
+  } finally {
+    removeDir(dir)
+  }
+})
+
 const Writing = suite('writing the output')
 
 Writing('a re-render with nothing changed rewrites no file', async () => {
