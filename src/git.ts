@@ -1,7 +1,7 @@
 /**
  * The one module that talks to git (through simple-git 4): clone the manifest
  * repository, stage, commit, push, refresh after a rejected push, and read the
- * source repository's HEAD.
+ * source repository's HEAD and its uncommitted changes.
  *
  * Credentials: for an http(s) remote, HOMELAB_GIT_TOKEN reaches git only
  * through its environment, read by a GIT_ASKPASS script in a private temp
@@ -10,7 +10,7 @@
  * credential helper of the machine can answer instead of the token or store
  * it afterwards. SSH remotes and local paths use the user's own setup.
  */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { SimpleGit, SimpleGitOptions } from 'simple-git'
@@ -276,6 +276,44 @@ export async function readSourceHead(dir: string, env: NodeJS.ProcessEnv = proce
     const out = await git.raw(['log', '-1', '--format=%H%x00%s'])
     const [sha = '', subject = ''] = out.trim().split('\0')
     return sha ? { sha, subject } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** A path with its symbolic links resolved, as git reports the repository's top; a missing one through its nearest existing folder. */
+async function realPath(file: string): Promise<string> {
+  try {
+    return await realpath(file)
+  } catch {
+    const parent = path.dirname(file)
+    return parent === file ? file : path.join(await realPath(parent), path.basename(file))
+  }
+}
+
+/**
+ * The files under `paths` (absolute; files or folders) that differ from HEAD
+ * in the repository holding `dir`: modified, staged, deleted or untracked (not
+ * ignored), as absolute paths, sorted. Paths outside that repository are not
+ * looked at. Undefined when `dir` is in no git repository, or git cannot tell.
+ */
+export async function readUncommitted(dir: string, paths: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string[] | undefined> {
+  const git = (await loadSimpleGit())({ baseDir: dir }).env(baseEnv(env))
+  try {
+    const top = (await git.raw(['rev-parse', '--show-toplevel'])).trim()
+    if (!top) return undefined
+    const pathspecs: string[] = []
+    for (const file of paths) {
+      const relative = path.relative(top, await realPath(file))
+      if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) continue
+      pathspecs.push(`:(top,literal)${relative.split(path.sep).join('/')}`)
+    }
+    if (pathspecs.length === 0) return []
+    // no optional locks: only look, never refresh the index another git may be writing
+    const out = await git.raw(['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--no-renames', '--untracked-files=all', '--', ...pathspecs])
+    // `XY path` entries, paths relative to the top; a file both staged as deleted and untracked comes twice
+    const files = new Set(out.split('\0').filter((entry) => entry.length > 3).map((entry) => path.join(top, entry.slice(3))))
+    return [...files].sort()
   } catch {
     return undefined
   }

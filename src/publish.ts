@@ -6,8 +6,9 @@
  */
 import path from 'node:path'
 import { HomelabError } from './errors.js'
-import { ManifestClone, readIdentity, readSourceHead, remoteKind } from './git.js'
-import { renderHomelab } from './index.js'
+import { renderInputPaths } from './config/paths.js'
+import { ManifestClone, readIdentity, readSourceHead, readUncommitted, remoteKind } from './git.js'
+import { displayPath, renderHomelab } from './index.js'
 import { redact, registerSecret } from './redact.js'
 import type { Plan } from './render.js'
 import { comparePlan, writePlan } from './write-plan.js'
@@ -23,7 +24,10 @@ export interface PublishOptions {
   repo?: string
   /** Default flux.branch. */
   branch?: string
-  /** Commit message; default the source repository's HEAD subject and `Source: <sha>`. */
+  /**
+   * Commit message; default the source repository's HEAD subject and `Source: <sha>`
+   * (`Source: <sha> with uncommitted changes` when the render read uncommitted files).
+   */
   message?: string
   /** Clone and compare, commit nothing. */
   dryRun?: boolean
@@ -44,6 +48,8 @@ export interface RemovedApp {
 
 export type PublishEvent =
   | { kind: 'rendered'; apps: number; files: number; ms: number }
+  /** The render read files that differ from the source repository's HEAD (as shown to the user; `count` in all). */
+  | { kind: 'uncommitted'; files: string[]; count: number }
   | { kind: 'cloned'; repository: string; branch: string; ms: number }
   | { kind: 'workdir'; dir: string }
   | { kind: 'synced'; attempt: number; changes: PlanChanges; removedApps: RemovedApp[]; ms: number }
@@ -91,10 +97,18 @@ export function removedApps(changes: PlanChanges, plan: Plan): RemovedApp[] {
   return [...result.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
-async function commitMessage(options: PublishOptions, sourceDir: string, env: NodeJS.ProcessEnv): Promise<string> {
+/** How many uncommitted files the warning names. */
+const SHOWN_UNCOMMITTED = 5
+
+/**
+ * The commit message: `--message`, else HEAD's subject and `Source: <sha>`,
+ * which says `with uncommitted changes` when the render did not come from
+ * that commit alone (the `Source: <sha>` prefix stays, for tools that read it).
+ */
+async function commitMessage(options: PublishOptions, sourceDir: string, uncommitted: boolean, env: NodeJS.ProcessEnv): Promise<string> {
   if (options.message !== undefined && options.message.trim() !== '') return options.message
   const head = await readSourceHead(sourceDir, env)
-  return head ? `${head.subject}\n\nSource: ${head.sha}` : 'Render the homelab'
+  return head ? `${head.subject}\n\nSource: ${head.sha}${uncommitted ? ' with uncommitted changes' : ''}` : 'Render the homelab'
 }
 
 function checkNotEmpty(apps: Array<{ flux: boolean }>, configFile: string, allowEmpty: boolean): void {
@@ -137,7 +151,12 @@ export async function publishHomelab(options: PublishOptions): Promise<PublishRe
 
   const repository = options.repo !== undefined ? resolveRepository(options.repo, process.cwd()) : resolveRepository(config.flux.repository, config.root)
   const branch = options.branch ?? config.flux.branch
-  const message = await commitMessage(options, config.root, env)
+  // a publish run by hand from a working tree with edits pushes them too: say so, and never claim HEAD alone made the render
+  const uncommitted = (await readUncommitted(config.root, renderInputPaths(options.configPath), env)) ?? []
+  if (uncommitted.length > 0) {
+    emit({ kind: 'uncommitted', files: uncommitted.slice(0, SHOWN_UNCOMMITTED).map((file) => displayPath(file)), count: uncommitted.length })
+  }
+  const message = await commitMessage(options, config.root, uncommitted.length > 0, env)
   const author = await readIdentity(config.root, env)
   const shown = redact(repository)
 

@@ -5,14 +5,14 @@
  * clone can be searched for the token.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { checkRemote, gitFailure, isRaceRejection, remoteKind } from '../src/git.js'
+import { checkRemote, gitFailure, isRaceRejection, readUncommitted, remoteKind } from '../src/git.js'
 import { removedApps } from '../src/publish.js'
 import type { CliResult } from './helpers/cli.js'
-import { minimalHomelab, readTree, removeDir, runCli, tempDir } from './helpers/cli.js'
+import { minimalHomelab, readTree, removeDir, runCli, tempDir, writeFiles } from './helpers/cli.js'
 import { createGitSpy } from './helpers/git-spy.js'
 import type { GitSpy } from './helpers/git-spy.js'
 import { findRealGit, startGitServer } from './helpers/git-server.js'
@@ -91,15 +91,23 @@ function filesUnder(dir: string): string[] {
   return out
 }
 
-/** A git repository with one commit in `dir`, as the source repo of a CI run is. */
-function commitSource(dir: string, subject: string): string {
+/** The real git in `dir`, with no user or system config. */
+function sourceGit(dir: string, ...args: string[]): string {
   const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'S', GIT_AUTHOR_EMAIL: 's@x', GIT_COMMITTER_NAME: 'S', GIT_COMMITTER_EMAIL: 's@x' }
-  const git = (...args: string[]) => execFileSync(findRealGit(), args, { cwd: dir, env, encoding: 'utf8' })
-  git('init', '-q')
-  git('add', '-A')
-  git('commit', '-q', '-m', subject)
-  return git('rev-parse', 'HEAD').trim()
+  return execFileSync(findRealGit(), args, { cwd: dir, env, encoding: 'utf8' })
 }
+
+/** Commit everything in `dir` (a new git repository unless it is one), as the source repo of a CI run is; return the sha. */
+function commitSource(dir: string, subject: string): string {
+  if (!existsSync(path.join(dir, '.git'))) sourceGit(dir, 'init', '-q')
+  sourceGit(dir, 'add', '-A')
+  sourceGit(dir, 'commit', '-q', '-m', subject)
+  return sourceGit(dir, 'rev-parse', 'HEAD').trim()
+}
+
+/** The message of the newest commit of a repository of the server. */
+const lastMessage = (repo: string) => bareGit(repo, 'log', '-1', '--format=%B').trim()
+const UNCOMMITTED = /^warning: the render includes uncommitted changes of the source repository: (.*)$/m
 
 const Publish = suite('homelab publish against a real git server')
 
@@ -319,6 +327,73 @@ Publish('a password in the repository URL is refused without printing it', async
   assert.not.ok(calls.some((argv) => argv.includes('clone') || argv.join(' ').includes('secret-PW')), `git got no password: ${JSON.stringify(calls)}`)
 })
 
+Publish('a render of uncommitted changes warns, and its commit says it is not the source commit alone', async () => {
+  const repo = await newRepo()
+  const dir = homelab(ctx.server.url(repo), { web: 'hello' })
+  const sourceSha = commitSource(dir, 'Add web')
+  writeFileSync(path.join(dir, 'homelab.config.yaml'), config(ctx.server.url(repo), { web: 'edited' }))
+  writeFiles(dir, { 'templates/web/notes.txt': 'not committed yet\n' })
+  const result = await publish(dir)
+  assert.is(result.code, 0, result.stderr)
+  assert.is(UNCOMMITTED.exec(result.stderr)?.[1], 'homelab.config.yaml, templates/web/notes.txt', result.stderr)
+  assert.is(lastMessage(repo), `Add web\n\nSource: ${sourceSha} with uncommitted changes`)
+  assert.match((await ctx.server.readFile(repo, 'apps/web/configmap.yaml')) ?? '', /greeting: "edited"/, 'the render is of the working tree')
+  assert.is(await ctx.server.readFile(repo, 'apps/web/notes.txt'), 'not committed yet\n')
+
+  // --message is used as given; the warning still says what was rendered
+  writeFileSync(path.join(dir, 'homelab.config.yaml'), config(ctx.server.url(repo), { web: 'again' }))
+  const given = await publish(dir, ['--message', 'Try the new greeting'])
+  assert.is(given.code, 0, given.stderr)
+  assert.is(UNCOMMITTED.exec(given.stderr)?.[1], 'homelab.config.yaml, templates/web/notes.txt', given.stderr)
+  assert.is(lastMessage(repo), 'Try the new greeting')
+
+  // a long list is cut: deleted files count too
+  sourceGit(dir, 'rm', '-q', 'templates/web/configmap.yaml.hbs')
+  writeFiles(dir, Object.fromEntries(['a', 'b', 'c', 'd', 'e'].map((name) => [`templates/web/${name}.txt`, `${name}\n`])))
+  const many = await publish(dir, ['--dry-run'])
+  assert.is(many.code, 0, many.stderr)
+  assert.is(UNCOMMITTED.exec(many.stderr)?.[1], 'homelab.config.yaml, templates/web/a.txt, templates/web/b.txt, templates/web/c.txt, templates/web/configmap.yaml.hbs and 3 more', many.stderr)
+})
+
+Publish('staged changes count as uncommitted; once committed the Source line is plain again', async () => {
+  const repo = await newRepo()
+  const dir = homelab(ctx.server.url(repo), { web: 'hello' })
+  const first = commitSource(dir, 'Add web')
+  writeFileSync(path.join(dir, 'templates/web/configmap.yaml.hbs'), `# staged\n${readFileSync(path.join(dir, 'templates/web/configmap.yaml.hbs'), 'utf8')}`)
+  sourceGit(dir, 'add', 'templates')
+  const staged = await publish(dir)
+  assert.is(staged.code, 0, staged.stderr)
+  assert.is(UNCOMMITTED.exec(staged.stderr)?.[1], 'templates/web/configmap.yaml.hbs', staged.stderr)
+  assert.is(lastMessage(repo), `Add web\n\nSource: ${first} with uncommitted changes`)
+
+  commitSource(dir, 'Comment the ConfigMap')
+  writeFileSync(path.join(dir, 'homelab.config.yaml'), config(ctx.server.url(repo), { web: 'committed' }))
+  const second = commitSource(dir, 'Greet differently')
+  const clean = await publish(dir)
+  assert.is(clean.code, 0, clean.stderr)
+  assert.not.match(clean.stderr, /uncommitted/)
+  assert.is(lastMessage(repo), `Greet differently\n\nSource: ${second}`)
+})
+
+Publish('changes the render does not read do not count: a README, crds/, an output folder', async () => {
+  const repo = await newRepo()
+  const dir = homelab(ctx.server.url(repo), { web: 'hello' })
+  writeFiles(dir, { 'README.md': '# my homelab\n', 'crds/flux.yaml': '# CRDs\n' })
+  const sourceSha = commitSource(dir, 'Add web')
+  writeFiles(dir, { 'README.md': '# my homelab, edited\n', 'crds/flux.yaml': '# other CRDs\n', 'manifests/apps/web/configmap.yaml': 'x: 1\n', 'notes.txt': 'untracked\n' })
+  const result = await publish(dir)
+  assert.is(result.code, 0, result.stderr)
+  assert.not.match(result.stderr, /uncommitted/)
+  assert.is(lastMessage(repo), `Add web\n\nSource: ${sourceSha}`)
+
+  // with a template edited as well, only the template is named
+  writeFileSync(path.join(dir, 'templates/web/configmap.yaml.hbs'), `# edited\n${readFileSync(path.join(dir, 'templates/web/configmap.yaml.hbs'), 'utf8')}`)
+  const edited = await publish(dir)
+  assert.is(edited.code, 0, edited.stderr)
+  assert.is(UNCOMMITTED.exec(edited.stderr)?.[1], 'templates/web/configmap.yaml.hbs', edited.stderr)
+  assert.is(lastMessage(repo), `Add web\n\nSource: ${sourceSha} with uncommitted changes`)
+})
+
 Publish('the token never appears in output, argv, .git/config or any file of the temp clone', async () => {
   const repo = await newRepo()
   const dir = homelab(ctx.server.url(repo), { web: 'hello' })
@@ -389,6 +464,29 @@ Units('a git failure keeps the server\'s reason and git\'s verdict, redacted', (
   assert.is(push("error: src refspec main does not match any\nerror: failed to push some refs to 'http://x/m.git'"), "git push to http://x/m.git (branch main) failed: src refspec main does not match any | failed to push some refs to 'http://x/m.git'")
   const clone = gitFailure('git clone of http://x/m.git', new Error("remote: Repository not found.\nfatal: repository 'http://x/m.git/' not found\n"))
   assert.is(clone.oneLine, "git clone of http://x/m.git failed: repository 'http://x/m.git/' not found | Repository not found.")
+})
+
+Units('uncommitted files: only under the given paths, inside the repository; none in a folder outside any', async () => {
+  const outside = tempDir('homelab-publish-norepo-')
+  const repo = tempDir('homelab-publish-source-')
+  try {
+    writeFiles(outside, { 'homelab.config.yaml': 'x\n' })
+    assert.is(await readUncommitted(outside, [path.join(outside, 'homelab.config.yaml')]), undefined, 'no git repository: nothing to tell')
+
+    // the config in a subfolder of the repository; a path elsewhere (the schema of an installed homelab) is not looked at
+    writeFiles(repo, { 'README.md': 'r\n', 'lab/homelab.config.yaml': 'a\n', 'lab/templates/web/a.hbs': 'a\n', 'lab/templates/web/gone.hbs': 'g\n' })
+    commitSource(repo, 'init')
+    const lab = path.join(repo, 'lab')
+    const inputs = [path.join(lab, 'homelab.config.yaml'), path.join(lab, 'templates'), path.join(outside, 'homelab.config.yaml')]
+    assert.equal(await readUncommitted(lab, inputs), [])
+    writeFiles(repo, { 'README.md': 'edited\n', 'lab/homelab.config.yaml': 'b\n', 'lab/templates/web/new.hbs': 'n\n', 'lab/templates-old/x.hbs': 'x\n' })
+    sourceGit(repo, 'rm', '-q', '--cached', 'lab/templates/web/gone.hbs')
+    const top = sourceGit(repo, 'rev-parse', '--show-toplevel').trim()
+    assert.equal(await readUncommitted(lab, inputs), ['homelab.config.yaml', 'templates/web/gone.hbs', 'templates/web/new.hbs'].map((file) => path.join(top, 'lab', file)))
+  } finally {
+    removeDir(outside)
+    removeDir(repo)
+  }
 })
 
 Units('removed apps: folders gone, and Kustomizations dropped (those Flux prunes)', () => {

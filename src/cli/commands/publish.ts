@@ -18,6 +18,11 @@ function printEvent(event: PublishEvent): void {
     case 'rendered':
       info(`${green('✔')} render: ${plural(event.apps, 'app')}, ${plural(event.files, 'file')} ${took(event.ms)}`)
       break
+    case 'uncommitted': {
+      const more = event.count - event.files.length
+      warn(`the render includes uncommitted changes of the source repository: ${event.files.join(', ')}${more > 0 ? ` and ${more} more` : ''}`)
+      break
+    }
     case 'cloned':
       info(`${green('✔')} clone ${event.repository} (branch ${event.branch}) ${took(event.ms)}`)
       break
