@@ -4,6 +4,7 @@
  * both `--dry-run` and the real run; the run reports each step through a
  * callback and never prints.
  */
+import { bootstrapDependencyProblems } from './bootstrap-dependencies.js'
 import { checkBootstrapKustomization } from './bootstrap-kustomization.js'
 import { loadConfig } from './config/load-config.js'
 import { resolveConfig } from './config/resolve-config.js'
@@ -148,17 +149,9 @@ export async function bootstrap(configPath: string, options: BootstrapOptions = 
  */
 export function planBootstrap(config: ResolvedConfig, rendered: Plan, env: NodeJS.ProcessEnv = {}, locate?: Locate): BootstrapPlan {
   const target = planFluxTarget(config.flux, locate)
+  const [outside] = bootstrapDependencyProblems(config, locate)
+  if (outside) throw outside
   const bootstrapApps = config.apps.filter((app) => app.bootstrap)
-  const bootstrapIds = new Set(bootstrapApps.map((app) => app.id))
-  for (const app of bootstrapApps) {
-    const outside = app.dependsOn.find((id) => !bootstrapIds.has(id))
-    if (outside !== undefined) {
-      throw new HomelabError(`app "${app.id}" has bootstrap: true but depends on "${outside}", which bootstrap does not apply`, {
-        location: locate?.(['apps', app.index, 'dependsOn']),
-        hint: `set bootstrap: true on "${outside}" too, or drop bootstrap: true from "${app.id}"`,
-      })
-    }
-  }
   const order = dependencyOrder(bootstrapApps.map((app) => ({ id: app.id, dependsOn: app.dependsOn })))
   const streams = new Map<string, string>()
   for (const app of bootstrapApps) {
