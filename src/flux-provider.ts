@@ -48,7 +48,7 @@ export function parseRepositoryUrl(url: string, locate?: Locate): RepositoryUrl 
       hint: 'use https://host/owner/repo.git or ssh://git@host/owner/repo',
     })
   // the config is committed: a password there is a leaked secret (and no message may quote it)
-  if (hasPassword(url)) throw passwordError(url, locate)
+  if (repositoryHasPassword(url)) throw passwordError(url, locate)
   if (!url.includes('://')) {
     // the scp-like form git@host:owner/repo.git
     const scp = /^(?:([^@/\s]+)@)?([^:/\s]+):([^\s]+)$/.exec(url)
@@ -82,7 +82,7 @@ export function parseRepositoryUrl(url: string, locate?: Locate): RepositoryUrl 
  * form: a `:` before its first `@` (`user:pass@host:path`; `host:path@x`
  * too, which hiding too much beats leaking).
  */
-function hasPassword(url: string): boolean {
+export function repositoryHasPassword(url: string): boolean {
   return url.includes('://') ? urlHasPassword(url) : url.includes('@') && (url.split('@')[0] as string).includes(':')
 }
 

@@ -559,6 +559,111 @@ Bootstrap('a bootstrap app whose folder kubectl apply -f - cannot take: an error
   }
 })
 
+Bootstrap('a bootstrap app that depends on an app Flux alone applies: an error at its dependsOn, where bootstrap stops', async () => {
+  const apps = [
+    '  - template: web',
+    '    bootstrap: true',
+    '    dependsOn: [later, base]',
+    '  - template: web',
+    '    id: base',
+    '    bootstrap: true',
+    '  - template: web',
+    '    id: later',
+    '  - template: web',
+    '    id: second',
+    '    bootstrap: true',
+    '    dependsOn: [base, later]',
+  ].join('\n')
+  const dir = homelab(apps, {})
+  try {
+    const expected = 'homelab.config.yaml:8:16: app "web" has bootstrap: true but depends on "later", which bootstrap does not apply'
+    const result = await validate(dir)
+    assert.is(result.code, 1, result.stderr)
+    assert.is(result.stdout.split('\n')[0], expected)
+    assert.match(result.stdout, /^✖ 2 errors in \d+ objects of 4 apps/m)
+    assert.match(result.stdout, /^hint: set bootstrap: true on "later" too, or drop bootstrap: true from "web"$/m)
+
+    // every app and dependency, not only the first bootstrap stops at; a bootstrap app depending on one is fine
+    const { code, findings } = await validateJson<SourceFinding>(dir)
+    assert.is(code, 1)
+    assert.equal(
+      findings.filter((f) => f.rule === 'bootstrap').map((f) => [f.severity, f.line, f.column, f.message]),
+      [
+        ['error', 8, 16, 'app "web" has bootstrap: true but depends on "later", which bootstrap does not apply'],
+        ['error', 17, 16, 'app "second" has bootstrap: true but depends on "later", which bootstrap does not apply'],
+      ],
+    )
+
+    const bootstrap = await runCli(['bootstrap', '--dry-run'], { cwd: dir })
+    assert.is(bootstrap.code, 1)
+    assert.match(bootstrap.stderr, `error: ${expected}\n`)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+/** A homelab with one app and the given `flux:` lines (indented by two). */
+function fluxHomelab(flux: string[]): string {
+  const config = ['cluster:', '  name: test', 'flux:', ...flux.map((line) => `  ${line}`), 'apps:', '  - template: web', ''].join('\n')
+  const dir = minimalHomelab(config)
+  addFluxCrds(dir)
+  return dir
+}
+
+Bootstrap('a flux section flux bootstrap cannot be planned from: a warning at the setting, where bootstrap stops', async () => {
+  const unknownHost = fluxHomelab(['repository: https://git.example.com/alice/manifests.git'])
+  const withProvider = fluxHomelab(['repository: https://git.example.com/alice/manifests.git', 'provider: gitea'])
+  const localPath = fluxHomelab(['repository: ../manifests'])
+  try {
+    const expected = 'homelab.config.yaml:4:15: cannot tell the Git provider of git.example.com from flux.repository'
+    const result = await validate(unknownHost)
+    // render and publish need no provider: validate passes
+    assert.is(result.code, 0, result.stdout + result.stderr)
+    assert.is(result.stdout.split('\n')[0], 'homelab.config.yaml:4:15: warning: homelab bootstrap cannot run flux bootstrap: cannot tell the Git provider of git.example.com from flux.repository')
+    assert.match(result.stdout, /^✔ \d+ objects of 1 app valid \(1 warning\)/m)
+    assert.match(result.stdout, /^hint: set flux\.provider to github, gitlab, gitea, bitbucket-server or git/m)
+    const { code, findings } = await validateJson<SourceFinding>(unknownHost)
+    assert.is(code, 0)
+    assert.equal(findings.filter((f) => f.rule === 'bootstrap').map((f) => [f.severity, f.file, f.line, f.column]), [['warning', 'homelab.config.yaml', 4, 15]])
+
+    const bootstrap = await runCli(['bootstrap', '--dry-run'], { cwd: unknownHost })
+    assert.is(bootstrap.code, 1)
+    assert.match(bootstrap.stderr, `error: ${expected}\n`)
+
+    // the provider set: bootstrap can plan it, validate has nothing to say
+    assert.equal((await validateJson<Finding>(withProvider)).findings.filter((f) => f.rule === 'bootstrap'), [])
+    assert.is((await runCli(['bootstrap', '--dry-run'], { cwd: withProvider })).code, 0)
+
+    // publish takes a local path; bootstrap cannot
+    const local = await validateJson<SourceFinding>(localPath)
+    assert.is(local.code, 0)
+    assert.equal(
+      local.findings.filter((f) => f.rule === 'bootstrap').map((f) => [f.severity, f.line, f.message]),
+      [['warning', 4, 'homelab bootstrap cannot run flux bootstrap: flux.repository "../manifests" is not a URL']],
+    )
+  } finally {
+    removeDir(unknownHost)
+    removeDir(withProvider)
+    removeDir(localPath)
+  }
+})
+
+Bootstrap('a password in flux.repository: an error, never shown', async () => {
+  const password = 'hunter2-in-the-config'
+  const dir = fluxHomelab([`repository: https://alice:${password}@git.example.com/alice/manifests.git`, 'provider: git'])
+  try {
+    const result = await validate(dir)
+    assert.is(result.code, 1, result.stdout + result.stderr)
+    assert.match(result.stdout.split('\n')[0] ?? '', /^homelab\.config\.yaml:4:15: homelab bootstrap cannot run flux bootstrap: flux\.repository .* contains a password$/)
+    assert.not.match(result.stdout + result.stderr, password)
+    const { findings } = await validateJson<SourceFinding>(dir)
+    assert.equal(findings.filter((f) => f.rule === 'bootstrap').map((f) => [f.severity, f.line]), [['error', 4]])
+    assert.not.match(JSON.stringify(findings), password)
+  } finally {
+    removeDir(dir)
+  }
+})
+
 const Schema = suite('validate: CRD schema translation')
 
 Schema('Kubernetes extensions become JSON Schema that strict ajv accepts', () => {

@@ -18,8 +18,8 @@ export type ObjectRule = 'schema' | 'no-schema' | 'version' | 'duplicate' | 'pla
 /**
  * Which check produced a finding about the config or a template file itself:
  * `input` (the config, the templates or crds/ did not load or render, so no
- * object was checked), `bootstrap` (a `bootstrap: true` app that `homelab
- * bootstrap` refuses).
+ * object was checked), `bootstrap` (a `bootstrap: true` app or a `flux`
+ * section that `homelab bootstrap` refuses).
  */
 export type SourceRule = 'input' | 'bootstrap'
 

@@ -38,7 +38,7 @@ export function crdsDirOf(config: ResolvedConfig): string {
  * Validate a render offline: every object against its schema (CRDs rendered
  * by the apps or kept in `crds/`, else the Kubernetes built-in schemas), the
  * same object rendered twice, Secrets in plain text, `bootstrap: true` apps
- * that `homelab bootstrap` would refuse. Returns findings; throws
+ * and a `flux` section that `homelab bootstrap` would refuse. Returns findings; throws
  * only for unreadable input (a CRD file that does not parse).
  */
 export async function validateRender(rendered: { config: ResolvedConfig; plan: Plan }, options: ValidateOptions = {}): Promise<ValidationReport> {
