@@ -36,12 +36,12 @@ const Example = suite('homelab graph on the example homelab')
 
 const EXAMPLE_EDGES = [
   'cluster-base -> cert-manager',
-  'cluster-base -> ingress-nginx',
+  'cluster-base -> traefik',
   'cert-manager -> cert-issuers',
   'cert-issuers -> whoami',
   'cert-issuers -> homepage',
-  'ingress-nginx -> whoami',
-  'ingress-nginx -> homepage',
+  'traefik -> whoami',
+  'traefik -> homepage',
 ]
 
 Example('text: every enabled app in dependency order with its dependents; marks; the disabled app is left out', async () => {
@@ -51,10 +51,10 @@ Example('text: every enabled app in dependency order with its dependents; marks;
   assert.fixture(
     result.stdout,
     [
-      'cluster-base [bootstrap] -> cert-manager, ingress-nginx',
+      'cluster-base [bootstrap] -> cert-manager, traefik',
       'cert-manager -> cert-issuers',
       'cert-issuers -> whoami, homepage',
-      'ingress-nginx -> whoami, homepage',
+      'traefik -> whoami, homepage',
       'whoami',
       'homepage',
       'toolbox [flux: false]',
@@ -74,7 +74,7 @@ Example('dot: exactly the dependency -> dependent edges, accepted by Graphviz', 
   assert.match(result.stdout, /^ {2}"toolbox" \[label="toolbox\\n\(flux: false\)", style="dashed"\];$/m)
   const svg = graphviz(result.stdout)
   assert.match(svg, /<svg /)
-  for (const id of ['cluster-base', 'cert-manager', 'cert-issuers', 'ingress-nginx', 'whoami', 'homepage', 'toolbox']) {
+  for (const id of ['cluster-base', 'cert-manager', 'cert-issuers', 'traefik', 'whoami', 'homepage', 'toolbox']) {
     assert.ok(svg.includes(`<title>${id.replace(/-/g, '&#45;')}</title>`), `node ${id} drawn`)
   }
   assert.match(svg, /<title>cluster&#45;base&#45;&gt;cert&#45;manager<\/title>/, 'edge drawn')
@@ -87,7 +87,7 @@ Example('mermaid: a flowchart with one node per app and the same edges', async (
   assert.is(result.code, 0, result.stderr)
   const { labels, edges } = parseMermaid(result.stdout)
   assert.equal([...labels.values()], [
-    'cluster-base<br/>(bootstrap)', 'cert-manager', 'cert-issuers', 'ingress-nginx', 'whoami', 'homepage', 'toolbox<br/>(flux: false)',
+    'cluster-base<br/>(bootstrap)', 'cert-manager', 'cert-issuers', 'traefik', 'whoami', 'homepage', 'toolbox<br/>(flux: false)',
   ])
   assert.equal(edges.map((e) => e.replace(/<br\/>\(bootstrap\)/, '')), EXAMPLE_EDGES)
   assert.match(result.stdout, /^ {2}class app0 bootstrap$/m)

@@ -38,7 +38,7 @@ Memo('records every app with the hashes of its files, outside the output folder'
     const [file] = readdirSync(cache)
     assert.ok(file, 'one memo file')
     const memo = JSON.parse(readFileSync(path.join(cache, file as string), 'utf8')) as { apps: Record<string, { files: Array<[string, string]> }> }
-    assert.equal(Object.keys(memo.apps).sort(), ['cert-issuers', 'cert-manager', 'cluster-base', 'homepage', 'ingress-nginx', 'toolbox', 'whoami'])
+    assert.equal(Object.keys(memo.apps).sort(), ['cert-issuers', 'cert-manager', 'cluster-base', 'homepage', 'toolbox', 'traefik', 'whoami'])
     for (const [id, entry] of Object.entries(memo.apps)) {
       for (const [name, hash] of entry.files) {
         const bytes = readFileSync(path.join(dir, 'out', 'apps', id, name))
@@ -64,7 +64,7 @@ Memo('render --check records only the apps whose files the folder already holds 
     await render(dir, cache)
     writeFileSync(path.join(dir, 'out', 'apps', 'whoami', 'service.yaml'), 'edited by hand\n')
     assert.is((await check()).code, 3, 'one file differs')
-    assert.equal(memoApps(), ['cert-issuers', 'cert-manager', 'cluster-base', 'homepage', 'ingress-nginx', 'toolbox'], 'all but the app with the edited file')
+    assert.equal(memoApps(), ['cert-issuers', 'cert-manager', 'cluster-base', 'homepage', 'toolbox', 'traefik'], 'all but the app with the edited file')
     assert.is(written((await render(dir, cache)).stdout), 1, 'the next render rewrites just that file')
     assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
   } finally {
@@ -351,7 +351,7 @@ Memo('a random walk of config, template and output changes: every render with th
   const actions: Array<[string, () => string | void]> = [
     ['an option', () => writeFileSync(config, readFileSync(config, 'utf8').replace(/memory: \d+Mi\n/, `memory: ${rng.pick([32, 48, 64])}Mi\n`))],
     ['toolbox reconciled by Flux or not', () => toggle(config, '  - template: toolbox\n    flux: false\n', '  - template: toolbox\n')],
-    ['a dependency', () => toggle(config, 'id: homepage\n    dependsOn: [cert-issuers, ingress-nginx]', 'id: homepage\n    dependsOn: [cert-issuers]')],
+    ['a dependency', () => toggle(config, 'id: homepage\n    dependsOn: [cert-issuers, traefik]', 'id: homepage\n    dependsOn: [cert-issuers]')],
     ['a Kustomization timeout', () => toggle(config, 'timeout: 5m }   # its CRDs', 'timeout: 6m }   # its CRDs')],
     ['whoami enabled or not', () => toggle(config, 'id: whoami\n', 'id: whoami\n    enabled: false\n')],
     ['a comment in the config', () => writeFileSync(config, `${readFileSync(config, 'utf8')}# ${rng.int(1000)}\n`)],

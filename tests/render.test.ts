@@ -4,6 +4,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ROOT, copyExample, minimalConfig, minimalHomelab, readTree, removeDir, runCli, tempDir, writeFiles } from './helpers/cli.ts'
 import { kustomizeBuild } from './helpers/tools.ts'
+import { parse } from 'yaml'
 
 const GOLDEN = path.join(ROOT, 'tests', 'golden', 'example')
 
@@ -61,7 +62,7 @@ Example('disabled apps are not rendered; flux: false apps are rendered but not r
     assert.ok(tree.has('apps/toolbox/kustomization.yaml'), 'toolbox is rendered')
     assert.not.ok(tree.has('apps/flux/toolbox.yaml'), 'toolbox has no Flux Kustomization')
     assert.not.match(tree.get('apps/flux/kustomization.yaml') ?? '', /toolbox/)
-    assert.match(tree.get('apps/flux/whoami.yaml') ?? '', /dependsOn:\n    - name: cert-issuers\n    - name: ingress-nginx\n/)
+    assert.match(tree.get('apps/flux/whoami.yaml') ?? '', /dependsOn:\n    - name: cert-issuers\n    - name: traefik\n/)
     assert.match(tree.get('apps/flux-bootstrap/flux-bootstrap.yaml') ?? '', /path: \.\/apps\/flux\n/)
   } finally {
     removeDir(dir)
@@ -82,6 +83,53 @@ Example('the monitoring app, when switched on, builds and takes Grafana\'s admin
     const release = readFileSync(path.join(dir, 'out', 'apps', 'monitoring', 'helmrelease.yaml'), 'utf8')
     assert.match(release, /\n {4}grafana:\n(?: {6}.*\n)*? {6}admin:\n {8}existingSecret: "grafana-admin"\n {8}userKey: admin-user\n {8}passwordKey: admin-password\n/)
     assert.not.match(built.stdout, /adminPassword/)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+/** The chart values the traefik template sets. */
+interface TraefikValues {
+  ingressClass: unknown
+  providers: { kubernetesIngress: { enabled: unknown } }
+  api: { dashboard: unknown }
+  service: unknown
+  priorityClassName: unknown
+}
+
+Example('traefik serves the IngressClass every Ingress of the example names, on the Service its options ask for', async () => {
+  const dir = copyExample()
+  try {
+    const configFile = path.join(dir, 'homelab.config.yaml')
+    const config = readFileSync(configFile, 'utf8')
+    const serviceType = '      serviceType: LoadBalancer   #'
+    assert.ok(config.includes(serviceType))
+    const traefikValues = async (edited: string) => {
+      writeFileSync(configFile, edited)
+      await renderExample(dir)
+      const tree = readTree(path.join(dir, 'out'))
+      const release = parse(tree.get('apps/traefik/helmrelease.yaml') ?? '') as { spec: { values: TraefikValues } }
+      return { tree, values: release.spec.values }
+    }
+
+    const { tree, values } = await traefikValues(config.replace(serviceType, `      loadBalancerIP: 192.168.1.240\n${serviceType}`))
+    assert.equal(values.ingressClass, { enabled: true, isDefaultClass: true, name: 'traefik' })
+    assert.is(values.providers.kubernetesIngress.enabled, true)
+    assert.is(values.api.dashboard, false, 'no dashboard, and so no API')
+    assert.equal(values.service, { type: 'LoadBalancer', spec: { loadBalancerIP: '192.168.1.240' } })
+    assert.is(values.priorityClassName, 'homelab-infrastructure')
+    // the apps' Ingresses and cert-manager's HTTP-01 solvers name the class the chart creates
+    const classes = ['apps/whoami/ingress.yaml', 'apps/homepage/ingress.yaml', 'apps/cert-issuers/clusterissuers.yaml'].flatMap((file) =>
+      [...(tree.get(file) ?? '').matchAll(/ingressClassName: (.*)/g)].map((m) => `${file}: ${m[1]}`))
+    assert.equal(classes, [
+      'apps/whoami/ingress.yaml: "traefik"',
+      'apps/homepage/ingress.yaml: "traefik"',
+      'apps/cert-issuers/clusterissuers.yaml: "traefik"',
+      'apps/cert-issuers/clusterissuers.yaml: "traefik"',
+    ])
+
+    const nodePort = await traefikValues(config.replace(serviceType, '      serviceType: NodePort   #'))
+    assert.equal(nodePort.values.service, { type: 'NodePort' })
   } finally {
     removeDir(dir)
   }
