@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -437,6 +437,36 @@ Cli('values that look like numbers are taken as written: --out 007 is 007/, not 
     const none = await runCli(['render', '--only', ''], { cwd: dir })
     assert.is(none.code, 2)
     assert.match(none.stderr, /^error: --only needs one or more app ids, comma-separated/)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Cli('an option that takes one value, given twice, is a usage error; --only lists are merged', async () => {
+  const dir = copyExample()
+  try {
+    const twice = await runCli(['render', '--out', 'a', '--out', 'b'], { cwd: dir })
+    assert.is(twice.code, 2, twice.stderr)
+    assert.is(twice.stderr, 'error: --out given twice ("a" and "b"): give it once\nhint: run homelab --help to see the commands and their options\n')
+    assert.equal(readdirSync(dir).sort(), ['homelab.config.yaml', 'templates'], 'nothing written, no a,b/')
+    // every command, the global --config too; caught before anything is rendered or cloned
+    const cases: [string[], string][] = [
+      [['diff', '--repo', '--repo', 'x'], '--repo given twice (without a value and "x")'],
+      [['publish', '--message', 'a', '--message=b', '--message', 'c'], '--message given 3 times ("a", "b" and "c")'],
+      [['publish', '--branch', 'main', '--branch', 'dev', '--dry-run'], '--branch given twice ("main" and "dev")'],
+      [['graph', '--config', 'homelab.config.yaml', '--format', 'dot', '--config', 'x.yaml'], '--config given twice ("homelab.config.yaml" and "x.yaml")'],
+      [['validate', '--format', 'json', '--format=json'], '--format given twice ("json" and "json")'],
+    ]
+    for (const [args, message] of cases) {
+      const result = await runCli(args, { cwd: dir })
+      assert.is(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
+      assert.is(result.stderr.split('\n')[0], `error: ${message}: give it once`)
+      assert.is(result.stdout, '')
+    }
+    const merged = await runCli(['render', '--only', 'whoami', '--only', 'homepage', '--out', 'out'], { cwd: dir })
+    assert.is(merged.code, 0, merged.stderr)
+    assert.match(merged.stdout, /rendered 2 apps into out\//)
+    assert.equal(readdirSync(path.join(dir, 'out', 'apps')).sort(), ['flux', 'flux-bootstrap', 'homepage', 'whoami'])
   } finally {
     removeDir(dir)
   }

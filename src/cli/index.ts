@@ -3,6 +3,7 @@ import { ExitCode } from './exit-code.js'
 import { registerSecretsFromEnv } from '../redact.js'
 import { UsageError, handleError } from './handle-error.js'
 import { redactStreams } from './output.js'
+import { checkGivenOnce, longFlag, optionsInPlay, readOptions, useValuesAsWritten } from './parse-args.js'
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -122,17 +123,6 @@ export function createCli() {
 }
 
 type Cli = ReturnType<typeof createCli>
-type CliOption = Cli['globalCommand']['options'][number]
-
-/** The options of the global command and of the matched one. */
-function optionsInPlay(cli: Cli): CliOption[] {
-  return [...cli.globalCommand.options, ...(cli.matchedCommand?.options ?? [])]
-}
-
-/** An option's long form as typed (`--allow-empty`), from its declaration (`--allow-empty`, `-v, --version`, `--out <dir>`). */
-function longFlag(option: CliOption): string {
-  return option.rawName.split(/[\s,]+/).find((name) => name.startsWith('--')) ?? option.rawName
-}
 
 /**
  * Turn each switch (an option without a value, as --dry-run) into true or
@@ -154,29 +144,6 @@ function readSwitches(cli: Cli): void {
       const flag = longFlag(option)
       throw new UsageError(`${flag} is a switch: give it alone, or as ${flag}=true or ${flag}=false (not "${String(value)}")`)
     }
-  }
-}
-
-/**
- * Give options that take a value the text as written. cac's parser turns
- * anything that looks like a number into one: `--out 007` wrote into 7/,
- * `--out 1e3` into 1000/, `--branch 01` named branch 1, `--only ''` app "0".
- * Where it made a number, the text is read back from argv.
- */
-function readValuesAsWritten(cli: Cli, argv: readonly string[]): void {
-  for (const option of optionsInPlay(cli)) {
-    if (option.isBoolean) continue
-    const parsed: unknown = cli.options[option.name]
-    if (typeof parsed !== 'number' && !(Array.isArray(parsed) && parsed.some((value) => typeof value === 'number'))) continue
-    const flag = longFlag(option)
-    const written: string[] = []
-    for (let i = 0; i < argv.length; i++) {
-      const arg = argv[i] as string
-      if (arg === '--') break
-      if (arg === flag && i + 1 < argv.length) written.push(argv[++i] as string)
-      else if (arg.startsWith(`${flag}=`)) written.push(arg.slice(flag.length + 1))
-    }
-    if (written.length > 0) cli.options[option.name] = Array.isArray(parsed) ? written : written[written.length - 1]
   }
 }
 
@@ -212,8 +179,10 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     if (cli.args.length > cli.matchedCommand.args.length) {
       throw new UsageError(`unexpected argument "${String(cli.args[cli.matchedCommand.args.length])}" for ${cli.matchedCommand.name}`)
     }
+    const given = readOptions(cli, argv.slice(2))
+    checkGivenOnce(given)
     readSwitches(cli)
-    readValuesAsWritten(cli, argv)
+    useValuesAsWritten(cli, given)
     await cli.runMatchedCommand()
   } catch (error) {
     handleError(error)
