@@ -148,6 +148,12 @@ Pull('--from-cluster writes every CRD of the current context into crds/cluster.y
     })
     assert.equal(shim.readLog('kubectl').map((call) => call.argv), [['get', 'crd', '-o', 'yaml']])
     assert.equal(shim.readLog('flux'), [])
+
+    // the switch before the action: the action is still the action, not the switch's value
+    const before = await runCli(['crds', '--from-cluster', 'pull'], { cwd: dir, env: shim.env, replaceEnv: true })
+    assert.is(before.code, 0, before.stderr)
+    assert.match(before.stdout, /^✔ wrote 6 CRDs of the current cluster to crds\/cluster\.yaml/)
+    assert.is(shim.readLog('kubectl').length, 2)
   } finally {
     shim.cleanup()
     removeDir(dir)

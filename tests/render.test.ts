@@ -402,7 +402,7 @@ Cli('--help and --version work everywhere; unknown commands and options exit 2',
   assert.match(badOption.stderr, /^error: Unknown option `--bogus`/)
 })
 
-Cli('a switch written out as =false is off, as =true on; another value is a usage error', async () => {
+Cli('a switch written out as =false is off, as =true on; any other value, of any switch, is a usage error that says so', async () => {
   const dir = copyExample()
   try {
     const rendered = await runCli(['render', '--check=false', '--out', 'out'], { cwd: dir })
@@ -412,9 +412,22 @@ Cli('a switch written out as =false is off, as =true on; another value is a usag
     const checked = await runCli(['render', '--check=true', '--out', 'out'], { cwd: dir })
     assert.is(checked.code, 3, checked.stderr)
     assert.is(readFileSync(path.join(dir, 'out', 'apps', 'whoami', 'deployment.yaml'), 'utf8'), 'edited\n', 'checked, not rendered')
-    const unclear = await runCli(['render', '--check=no', '--out', 'out'], { cwd: dir })
-    assert.is(unclear.code, 2, unclear.stderr)
-    assert.match(unclear.stderr, /^error: unexpected argument "no" for render/)
+    // every switch, one-word or not, says what it takes; a word after it is read as its value too
+    const unclear: [string[], string, string][] = [
+      [['render', '--check=no', '--out', 'out'], '--check', 'no'],
+      [['render', '--watch=nope', '--out', 'out'], '--watch', 'nope'],
+      [['render', '--check', 'nope', '--out', 'out'], '--check', 'nope'],
+      [['render', '--out', 'out', '--check='], '--check', ''],
+      [['validate', '--strict=maybe'], '--strict', 'maybe'],
+      [['publish', '--dry-run=1'], '--dry-run', '1'],
+      [['crds', 'pull', '--from-cluster', 'extra'], '--from-cluster', 'extra'],
+    ]
+    for (const [args, flag, value] of unclear) {
+      const result = await runCli(args, { cwd: dir })
+      assert.is(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
+      assert.is(result.stderr.split('\n')[0], `error: ${flag} is a switch: give it alone, or as ${flag}=true or ${flag}=false (not "${value}")`)
+    }
+    assert.is(readFileSync(path.join(dir, 'out', 'apps', 'whoami', 'deployment.yaml'), 'utf8'), 'edited\n', 'nothing rendered')
   } finally {
     removeDir(dir)
   }

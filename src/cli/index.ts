@@ -3,7 +3,7 @@ import { ExitCode } from './exit-code.js'
 import { registerSecretsFromEnv } from '../redact.js'
 import { UsageError, handleError } from './handle-error.js'
 import { redactStreams } from './output.js'
-import { checkGivenOnce, longFlag, optionsInPlay, readOptions, useValuesAsWritten } from './parse-args.js'
+import { checkGivenOnce, readArgs, switchError, switchesAlone, useSwitches, useValuesAsWritten } from './parse-args.js'
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -122,31 +122,6 @@ export function createCli() {
   return cli
 }
 
-type Cli = ReturnType<typeof createCli>
-
-/**
- * Turn each switch (an option without a value, as --dry-run) into true or
- * false. cac's parser reads "true" and "false" after a one-word switch
- * (`--check=false`), but hands them over as strings after a switch with a
- * dash in its name (`--allow-empty=false`), which every command would read
- * as true: publish's refusal of an empty render would be switched off by
- * the words meant to keep it on. "true" and "false" are taken at their word;
- * any other value is a usage error.
- */
-function readSwitches(cli: Cli): void {
-  for (const option of optionsInPlay(cli)) {
-    if (!option.isBoolean || option.negated || !(option.name in cli.options)) continue
-    const given: unknown = cli.options[option.name]
-    const value = Array.isArray(given) ? given[given.length - 1] : given
-    if (value === true || value === 'true') cli.options[option.name] = true
-    else if (value === false || value === 'false') cli.options[option.name] = false
-    else {
-      const flag = longFlag(option)
-      throw new UsageError(`${flag} is a switch: give it alone, or as ${flag}=true or ${flag}=false (not "${String(value)}")`)
-    }
-  }
-}
-
 /** Parse argv and run the matched command; the one place errors end up. */
 export async function runCli(argv: readonly string[]): Promise<void> {
   // a reader that stops early (`homelab graph | head`) is not an error
@@ -164,24 +139,29 @@ export async function runCli(argv: readonly string[]): Promise<void> {
   process.on('unhandledRejection', handleError)
   try {
     const cli = createCli()
-    cli.parse([...argv], { run: false })
+    const args = argv.slice(2)
+    cli.parse([...argv.slice(0, 2), ...switchesAlone(cli, args)], { run: false })
     if (cli.options.help) return
-    if (!cli.matchedCommand) {
+    const command = cli.matchedCommand
+    if (!command) {
       if (cli.args[0] !== undefined) {
         const { didYouMean } = await import('../suggest.js')
         const name = String(cli.args[0])
-        throw new UsageError(`unknown command "${name}"${didYouMean(name, cli.commands.map((command) => command.name))}`)
+        throw new UsageError(`unknown command "${name}"${didYouMean(name, cli.commands.map((known) => known.name))}`)
       }
       cli.outputHelp()
       process.exitCode = ExitCode.Usage
       return
     }
-    if (cli.args.length > cli.matchedCommand.args.length) {
-      throw new UsageError(`unexpected argument "${String(cli.args[cli.matchedCommand.args.length])}" for ${cli.matchedCommand.name}`)
+    const { given, positionals } = readArgs(cli, args)
+    // the first positional is the command's name
+    const extra = positionals[1 + command.args.length]
+    if (extra) {
+      if (extra.afterSwitch) throw switchError(extra.afterSwitch, extra.text)
+      throw new UsageError(`unexpected argument "${extra.text}" for ${command.name}`)
     }
-    const given = readOptions(cli, argv.slice(2))
     checkGivenOnce(given)
-    readSwitches(cli)
+    useSwitches(cli, given)
     useValuesAsWritten(cli, given)
     await cli.runMatchedCommand()
   } catch (error) {

@@ -4,9 +4,10 @@ import { UsageError } from './handle-error.js'
 /**
  * The command line as the user wrote it. cac (through mri) matches the
  * command and fills in defaults, but its reading of options has quirks: a
- * value that looks like a number becomes one (`--out 007` wrote into 7/), and
- * an option given twice becomes a list that a command turned into "a,b".
- * So the options in play are read here once more, from argv, as written.
+ * value that looks like a number becomes one (`--out 007` wrote into 7/), an
+ * option given twice becomes a list that a command turned into "a,b", and a
+ * one-word switch's value (`--check=nope`) becomes an argument. So the options
+ * in play are read here once more, from argv, as written.
  */
 
 type CliOption = CAC['globalCommand']['options'][number]
@@ -31,24 +32,102 @@ export interface GivenOption {
   value?: string
 }
 
-/** Every option in play that argv gives, in order. Options not in play are left to cac's check. */
-export function readOptions(cli: CAC, args: readonly string[]): GivenOption[] {
+/** An argument that is not an option, and the switch written right before it, if any (`--check nope`). */
+export interface Positional {
+  text: string
+  afterSwitch?: string
+}
+
+export interface ReadArgs {
+  given: GivenOption[]
+  positionals: Positional[]
+}
+
+/** `--dry-run is a switch: …`, for a value a switch does not take. */
+export function switchError(flag: string, value: string): UsageError {
+  return new UsageError(`${flag} is a switch: give it alone, or as ${flag}=true or ${flag}=false (not "${value}")`)
+}
+
+/**
+ * Read argv (without node and the script) as the options in play and the
+ * other arguments. A switch takes a value only after `=`, or when the next
+ * argument is true or false (`--check false`), as mri reads one-word switches;
+ * any other value of a switch is a usage error. Options not in play are left
+ * to cac's check.
+ */
+export function readArgs(cli: CAC, args: readonly string[]): ReadArgs {
   const byFlag = new Map<string, CliOption>()
   for (const option of optionsInPlay(cli)) byFlag.set(longFlag(option), option)
   const given: GivenOption[] = []
+  const positionals: Positional[] = []
+  let afterSwitch: string | undefined
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string
+    const next = args[i + 1]
     if (arg === '--') break
-    if (!arg.startsWith('--')) continue
+    if (!arg.startsWith('--')) {
+      if (!arg.startsWith('-') || arg === '-') positionals.push({ text: arg, afterSwitch })
+      afterSwitch = undefined
+      continue
+    }
+    afterSwitch = undefined
     const equals = arg.indexOf('=')
-    const option = byFlag.get(equals < 0 ? arg : arg.slice(0, equals))
-    if (!option) continue
-    if (equals >= 0) given.push({ option, value: arg.slice(equals + 1) })
-    // as mri reads it: the next argument is the value unless it is an option itself
-    else if (!option.isBoolean && i + 1 < args.length && !(args[i + 1] as string).startsWith('-')) given.push({ option, value: args[++i] })
+    const flag = equals < 0 ? arg : arg.slice(0, equals)
+    const inline = equals < 0 ? undefined : arg.slice(equals + 1)
+    const negated = flag.startsWith('--no-') && inline === undefined ? byFlag.get(`--${flag.slice(5)}`) : undefined
+    const option = byFlag.get(flag) ?? (negated?.isBoolean ? negated : undefined)
+    // the next argument is a value unless it is an option itself (as mri reads it)
+    const nextIsValue = next !== undefined && !next.startsWith('-')
+    if (!option) {
+      if (inline === undefined && nextIsValue) i++
+      continue
+    }
+    if (option.isBoolean) {
+      if (option !== byFlag.get(flag)) {
+        given.push({ option, value: 'false' })
+        continue
+      }
+      let value = inline
+      if (value === undefined && (next === 'true' || next === 'false')) value = args[++i]
+      if (value !== undefined && value !== 'true' && value !== 'false') throw switchError(flag, value)
+      if (value === undefined) afterSwitch = flag
+      given.push({ option, value: value ?? 'true' })
+      continue
+    }
+    if (inline !== undefined) given.push({ option, value: inline })
+    else if (nextIsValue) given.push({ option, value: args[++i] })
     else given.push({ option })
   }
-  return given
+  return { given, positionals }
+}
+
+/**
+ * mri reads the argument after a switch with a dash in its name as the
+ * switch's value (`crds --from-cluster pull` lost its action to the switch),
+ * but after a one-word switch as an argument. Written as `--from-cluster=true`,
+ * every switch reads as a one-word one does. Run before cac parses argv: switch
+ * names are the same wherever they appear.
+ */
+export function switchesAlone(cli: CAC, args: readonly string[]): string[] {
+  const all = [cli.globalCommand, ...cli.commands].flatMap((command) => command.options)
+  const takesValue = new Set(all.filter((option) => !option.isBoolean).map(longFlag))
+  const switches = new Set(all.filter((option) => option.isBoolean && !takesValue.has(longFlag(option))).map(longFlag))
+  const end = args.indexOf('--')
+  return args.map((arg, i) => {
+    const next = args[i + 1]
+    const beforeEnd = end < 0 || i < end
+    return beforeEnd && switches.has(arg) && next !== undefined && !next.startsWith('-') && next !== 'true' && next !== 'false' ? `${arg}=true` : arg
+  })
+}
+
+/**
+ * Each switch given is true or false as its last mention says. cac hands
+ * `--allow-empty=false` over as the text "false", which every command would
+ * read as true: publish's refusal of an empty render would be switched off by
+ * the words meant to keep it on.
+ */
+export function useSwitches(cli: CAC, given: readonly GivenOption[]): void {
+  for (const { option, value } of given) if (option.isBoolean) cli.options[option.name] = value !== 'false'
 }
 
 /**
