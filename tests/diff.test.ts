@@ -187,6 +187,22 @@ Repo('a relative path and a removed app against the repository', async () => {
   removeDir(repo)
 })
 
+Repo('--repo alone is flux.repository; an empty --repo= or --repo \'\' is a usage error, not the same', async () => {
+  const { dir, repo } = await manifestRepository()
+  editConfig(dir, (text) => text.replace('https://github.com/your-user/homelab-manifests.git', repo))
+  const alone = await runCli(['diff', '--repo'], { cwd: dir })
+  assert.is(alone.code, 0, alone.stderr)
+  assert.match(alone.stdout, /no differences/)
+  for (const args of [['--repo='], ['--repo', '']]) {
+    const empty = await runCli(['diff', ...args], { cwd: dir })
+    assert.is(empty.code, 2, `${args.join(' ')}: ${empty.stderr}`)
+    assert.is(empty.stderr.split('\n')[0], 'error: --repo is empty: give --repo <url>, or --repo alone')
+    assert.is(empty.stdout, '')
+  }
+  removeDir(dir)
+  removeDir(repo)
+})
+
 Repo('a repository that cannot be cloned: exit 1 with a one-line git error', async () => {
   const dir = copyExample()
   const result = await runCli(['diff', '--repo', path.join(dir, 'no-such-repo')], { cwd: dir })

@@ -447,7 +447,7 @@ Cli('values that look like numbers are taken as written: --out 007 is 007/, not 
     const diffed = await runCli(['diff', '--out', '2024'], { cwd: dir })
     assert.is(diffed.code, 3, diffed.stderr)
     assert.not.match(diffed.stderr, /bug/)
-    const none = await runCli(['render', '--only', ''], { cwd: dir })
+    const none = await runCli(['render', '--only', ','], { cwd: dir })
     assert.is(none.code, 2)
     assert.match(none.stderr, /^error: --only needs one or more app ids, comma-separated/)
   } finally {
@@ -480,6 +480,35 @@ Cli('an option that takes one value, given twice, is a usage error; --only lists
     assert.is(merged.code, 0, merged.stderr)
     assert.match(merged.stdout, /rendered 2 apps into out\//)
     assert.equal(readdirSync(path.join(dir, 'out', 'apps')).sort(), ['flux', 'flux-bootstrap', 'homepage', 'whoami'])
+  } finally {
+    removeDir(dir)
+  }
+})
+
+Cli('an empty or missing value is a usage error for every option that takes one', async () => {
+  const dir = copyExample()
+  try {
+    const cases: [string[], string][] = [
+      [['render', '--out='], '--out is empty: give --out <dir>'],
+      [['render', '--out', ''], '--out is empty: give --out <dir>'],
+      [['render', '--out=', 'out'], '--out is empty: give --out <dir>'],
+      [['render', '--only', ''], '--only is empty: give --only <ids>'],
+      [['diff', '--out='], '--out is empty: give --out <dir>'],
+      [['graph', '--format='], '--format is empty: give --format <format>'],
+      [['validate', '--config='], '--config is empty: give --config <file>'],
+      [['publish', '--message', '', '--dry-run'], '--message is empty: give --message <text>'],
+      [['publish', '--branch=', '--dry-run'], '--branch is empty: give --branch <branch>'],
+      [['render', '--out'], '--out needs a value: give --out <dir>'],
+      [['render', '--out', '--check'], '--out needs a value: give --out <dir>'],
+      [['crds'], 'crds needs an action (the one action is: pull)'],
+    ]
+    for (const [args, message] of cases) {
+      const result = await runCli(args, { cwd: dir })
+      assert.is(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
+      assert.is(result.stderr, `error: ${message}\nhint: run homelab --help to see the commands and their options\n`, args.join(' '))
+      assert.is(result.stdout, '')
+    }
+    assert.equal(readdirSync(dir).sort(), ['homelab.config.yaml', 'templates'], 'nothing rendered, not into the current folder either')
   } finally {
     removeDir(dir)
   }

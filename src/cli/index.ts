@@ -1,9 +1,11 @@
 import { cac } from 'cac'
+import type { Command } from 'cac'
 import { ExitCode } from './exit-code.js'
 import { registerSecretsFromEnv } from '../redact.js'
 import { UsageError, handleError } from './handle-error.js'
 import { redactStreams } from './output.js'
 import { checkGivenOnce, readArgs, switchError, switchesAlone, useSwitches, useValuesAsWritten } from './parse-args.js'
+import type { Positional } from './parse-args.js'
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -59,7 +61,7 @@ export function createCli() {
     .option('--from-cluster', 'Take every CRD of the current kubectl context instead, into crds/cluster.yaml')
     .example('homelab crds pull')
     .example('homelab crds pull --from-cluster')
-    .action(async (action: string, options: import('./commands/crds.js').CrdsCommandOptions) => (await import('./commands/crds.js')).crdsCommand(action, options))
+    .action(async (_action: string, options: import('./commands/crds.js').CrdsCommandOptions) => (await import('./commands/crds.js')).crdsCommand(options))
 
   cli
     .command('diff', 'Show what a render would change in the output folder or the manifest repository; writes nothing')
@@ -122,6 +124,20 @@ export function createCli() {
   return cli
 }
 
+/** The words a command's argument can be (`crds <action>`): a missing or unknown one is a usage error that lists them. */
+const ARGUMENT_CHOICES: Record<string, readonly string[]> = { crds: ['pull'] }
+
+/** A command's arguments are there, and each is one it knows (cac's own message named no action). */
+function checkArguments(command: Command, positionals: readonly Positional[]): void {
+  const choices = ARGUMENT_CHOICES[command.name]
+  for (const [index, argument] of command.args.entries()) {
+    const text = positionals[index]?.text
+    const known = choices === undefined ? '' : ` (${choices.length === 1 ? `the one ${argument.value} is` : `the ${argument.value}s are`}: ${choices.join(', ')})`
+    if (text === undefined && argument.required) throw new UsageError(`${command.name} needs ${/^[aeiou]/.test(argument.value) ? 'an' : 'a'} ${argument.value}${known}`)
+    if (text !== undefined && choices && !choices.includes(text)) throw new UsageError(`unknown ${command.name} ${argument.value} "${text}"${known}`)
+  }
+}
+
 /** Parse argv and run the matched command; the one place errors end up. */
 export async function runCli(argv: readonly string[]): Promise<void> {
   // a reader that stops early (`homelab graph | head`) is not an error
@@ -160,6 +176,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
       if (extra.afterSwitch) throw switchError(extra.afterSwitch, extra.text)
       throw new UsageError(`unexpected argument "${extra.text}" for ${command.name}`)
     }
+    checkArguments(command, positionals.slice(1))
     checkGivenOnce(given)
     useSwitches(cli, given)
     useValuesAsWritten(cli, given)

@@ -94,11 +94,28 @@ export function readArgs(cli: CAC, args: readonly string[]): ReadArgs {
       given.push({ option, value: value ?? 'true' })
       continue
     }
-    if (inline !== undefined) given.push({ option, value: inline })
-    else if (nextIsValue) given.push({ option, value: args[++i] })
-    else given.push({ option })
+    const value = inline ?? (nextIsValue ? args[++i] : undefined)
+    if (value === '') throw emptyValue(option)
+    if (value === undefined && option.required) throw new UsageError(`${flag} needs a value: give ${flag} <${placeholder(option)}>`)
+    given.push({ option, value })
   }
   return { given, positionals }
+}
+
+/** The name of an option's value in its declaration: `dir` of `--out <dir>`. */
+function placeholder(option: CliOption): string {
+  return /[<[]([^>\]]+)[>\]]/.exec(option.rawName)?.[1] ?? 'value'
+}
+
+/**
+ * An empty value (`--out=`, `--out ''`) is a usage error for every option:
+ * `--out ''` rendered into the current folder, and `--repo=` quietly meant
+ * flux.repository, which only `--repo` alone is documented to mean.
+ */
+function emptyValue(option: CliOption): UsageError {
+  const flag = longFlag(option)
+  const give = `give ${flag} <${placeholder(option)}>`
+  return new UsageError(`${flag} is empty: ${option.required ? give : `${give}, or ${flag} alone`}`)
 }
 
 /**

@@ -3,7 +3,6 @@ import path from 'node:path'
 import { displayPath } from '../../config/load-config.js'
 import { pullClusterCrds, pullFluxCrds } from '../../crds.js'
 import { HomelabError } from '../../errors.js'
-import { UsageError } from '../handle-error.js'
 import type { GlobalOptions } from '../index.js'
 import { dim, formatDuration, green, info, plural } from '../output.js'
 
@@ -11,9 +10,8 @@ export interface CrdsCommandOptions extends GlobalOptions {
   fromCluster?: boolean
 }
 
-/** `homelab crds pull [--from-cluster]`: fill `crds/` beside the config, which `validate` reads. */
-export async function crdsCommand(action: string, options: CrdsCommandOptions): Promise<void> {
-  if (action !== 'pull') throw new UsageError(`unknown crds action "${action}" (the one action is: pull)`)
+/** `homelab crds pull [--from-cluster]`: fill `crds/` beside the config, which `validate` reads (the action is checked with the arguments). */
+export async function crdsCommand(options: CrdsCommandOptions): Promise<void> {
   const started = performance.now()
   const configPath = path.resolve(String(options.config))
   // crds/ belongs beside a config: refuse to scatter it into some other folder
