@@ -399,7 +399,30 @@ Cli('--help and --version work everywhere; unknown commands and options exit 2',
   assert.match(unknown.stderr, /^error: unknown command "rendr" \(did you mean "render"\?\)/)
   const badOption = await runCli(['render', '--bogus'])
   assert.is(badOption.code, 2)
-  assert.match(badOption.stderr, /^error: Unknown option `--bogus`/)
+  assert.match(badOption.stderr, /^error: unknown option --bogus for render\n/)
+  // named as typed, not as cac's camelCase (--dryRun); a near miss is suggested
+  assert.match((await runCli(['render', '--dry-run'])).stderr, /^error: unknown option --dry-run for render\n/)
+  assert.match((await runCli(['render', '--chek'])).stderr, /^error: unknown option --chek for render \(did you mean "--check"\?\)\n/)
+})
+
+Cli('no command: homelab alone prints the help (exit 0); options without a command are a usage error', async () => {
+  const alone = await runCli([])
+  assert.is(alone.code, 0, alone.stderr)
+  assert.match(alone.stdout, /^Usage:\n {2}\$ homelab <command> \[options\]$/m)
+  // (stderr may hold Node's warning that the tests' NO_COLOR and uvu's FORCE_COLOR disagree)
+  assert.not.match(alone.stderr, /error/)
+  const hint = 'hint: run homelab --help to see the commands and their options\n'
+  for (const [args, message] of [
+    [['--bogus'], 'unknown option --bogus'],
+    [['-x'], 'unknown option -x'],
+    [['--config', 'x.yaml'], 'no command given'],
+    [['--config=x.yaml', '--', 'render'], 'no command given'],
+  ] as [string[], string][]) {
+    const result = await runCli(args)
+    assert.is(result.code, 2, args.join(' '))
+    assert.is(result.stderr, `error: ${message}\n${hint}`, args.join(' '))
+    assert.is(result.stdout, '', args.join(' '))
+  }
 })
 
 Cli('a switch written out as =false is off, as =true on; any other value, of any switch, is a usage error that says so', async () => {

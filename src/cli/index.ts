@@ -1,10 +1,9 @@
 import { cac } from 'cac'
 import type { Command } from 'cac'
-import { ExitCode } from './exit-code.js'
 import { registerSecretsFromEnv } from '../redact.js'
 import { UsageError, handleError } from './handle-error.js'
 import { redactStreams } from './output.js'
-import { checkGivenOnce, readArgs, switchError, switchesAlone, useSwitches, useValuesAsWritten } from './parse-args.js'
+import { checkGivenOnce, longFlag, optionsInPlay, readArgs, switchError, switchesAlone, useSwitches, useValuesAsWritten } from './parse-args.js'
 import type { Positional } from './parse-args.js'
 
 /** Options every command takes. */
@@ -159,17 +158,23 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     cli.parse([...argv.slice(0, 2), ...switchesAlone(cli, args)], { run: false })
     if (cli.options.help) return
     const command = cli.matchedCommand
+    if (!command && cli.args[0] !== undefined) {
+      const { didYouMean } = await import('../suggest.js')
+      const name = String(cli.args[0])
+      throw new UsageError(`unknown command "${name}"${didYouMean(name, cli.commands.map((known) => known.name))}`)
+    }
+    const { given, positionals, unknown } = readArgs(cli, args)
+    if (unknown !== undefined) {
+      const { didYouMean } = await import('../suggest.js')
+      const known = optionsInPlay(cli).map(longFlag)
+      throw new UsageError(`unknown option ${unknown}${command ? ` for ${command.name}` : ''}${didYouMean(unknown, known)}`)
+    }
     if (!command) {
-      if (cli.args[0] !== undefined) {
-        const { didYouMean } = await import('../suggest.js')
-        const name = String(cli.args[0])
-        throw new UsageError(`unknown command "${name}"${didYouMean(name, cli.commands.map((known) => known.name))}`)
-      }
+      // `homelab` alone asks what there is: the help answers it; options without a command are a mistake
+      if (args.length > 0) throw new UsageError('no command given')
       cli.outputHelp()
-      process.exitCode = ExitCode.Usage
       return
     }
-    const { given, positionals } = readArgs(cli, args)
     // the first positional is the command's name
     const extra = positionals[1 + command.args.length]
     if (extra) {

@@ -41,6 +41,8 @@ export interface Positional {
 export interface ReadArgs {
   given: GivenOption[]
   positionals: Positional[]
+  /** The first option not in play (`--bogus`, `-x`): reading stops there, as what follows it cannot be known. */
+  unknown?: string
 }
 
 /** `--dry-run is a switch: …`, for a value a switch does not take. */
@@ -52,12 +54,13 @@ export function switchError(flag: string, value: string): UsageError {
  * Read argv (without node and the script) as the options in play and the
  * other arguments. A switch takes a value only after `=`, or when the next
  * argument is true or false (`--check false`), as mri reads one-word switches;
- * any other value of a switch is a usage error. Options not in play are left
- * to cac's check.
+ * any other value of a switch is a usage error.
  */
 export function readArgs(cli: CAC, args: readonly string[]): ReadArgs {
   const byFlag = new Map<string, CliOption>()
-  for (const option of optionsInPlay(cli)) byFlag.set(longFlag(option), option)
+  for (const option of optionsInPlay(cli)) {
+    for (const name of option.names) byFlag.set(name.length === 1 ? `-${name}` : longFlag(option), option)
+  }
   const given: GivenOption[] = []
   const positionals: Positional[] = []
   let afterSwitch: string | undefined
@@ -65,12 +68,18 @@ export function readArgs(cli: CAC, args: readonly string[]): ReadArgs {
     const arg = args[i] as string
     const next = args[i + 1]
     if (arg === '--') break
-    if (!arg.startsWith('--')) {
-      if (!arg.startsWith('-') || arg === '-') positionals.push({ text: arg, afterSwitch })
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push({ text: arg, afterSwitch })
       afterSwitch = undefined
       continue
     }
     afterSwitch = undefined
+    if (!arg.startsWith('--')) {
+      // -h, -v: letters of switches, which may be grouped (-hv)
+      const unknown = [...(arg.split('=')[0] as string).slice(1)].find((letter) => !byFlag.get(`-${letter}`)?.isBoolean)
+      if (unknown !== undefined) return { given, positionals, unknown: `-${unknown}` }
+      continue
+    }
     const equals = arg.indexOf('=')
     const flag = equals < 0 ? arg : arg.slice(0, equals)
     const inline = equals < 0 ? undefined : arg.slice(equals + 1)
@@ -78,10 +87,7 @@ export function readArgs(cli: CAC, args: readonly string[]): ReadArgs {
     const option = byFlag.get(flag) ?? (negated?.isBoolean ? negated : undefined)
     // the next argument is a value unless it is an option itself (as mri reads it)
     const nextIsValue = next !== undefined && !next.startsWith('-')
-    if (!option) {
-      if (inline === undefined && nextIsValue) i++
-      continue
-    }
+    if (!option) return { given, positionals, unknown: flag }
     if (option.isBoolean) {
       if (option !== byFlag.get(flag)) {
         given.push({ option, value: 'false' })
