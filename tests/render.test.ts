@@ -405,6 +405,14 @@ Cli('--help and --version work everywhere; unknown commands and options exit 2',
   assert.match((await runCli(['render', '--chek'])).stderr, /^error: unknown option --chek for render \(did you mean "--check"\?\)\n/)
 })
 
+Cli('the help lists the exit codes; render --help and diff --help say when they exit 3', async () => {
+  const help = await runCli(['--help'])
+  assert.match(help.stdout, /\nExit codes:\n {2}0 {2}success\n {2}1 {2}error: .*\n {2}2 {2}usage: .*\n {2}3 {2}differences found \(render --check, diff\)\n/)
+  assert.match((await runCli(['render', '--help'])).stdout, /\nExit codes:\n {2}3 {2}--check: the output folder differs from a fresh render\n/)
+  assert.match((await runCli(['diff', '--help'])).stdout, /\nExit codes:\n {2}3 {2}a render would change the output folder or the repository\n/)
+  assert.not.match((await runCli(['graph', '--help'])).stdout, /Exit codes/)
+})
+
 Cli('no command: homelab alone prints the help (exit 0); options without a command are a usage error', async () => {
   const alone = await runCli([])
   assert.is(alone.code, 0, alone.stderr)

@@ -11,15 +11,33 @@ export interface GlobalOptions {
   config: string
 }
 
+/** The exit codes (ExitCode), for `homelab --help`. */
+const EXIT_CODES = [
+  '  0  success',
+  '  1  error: bad input, a failed render or validation, an external command that failed',
+  '  2  usage: an unknown command or option, no command, a missing, empty or repeated value',
+  '  3  differences found (render --check, diff)',
+].join('\n')
+
+/** The exit code particular to a command, for its --help. */
+const COMMAND_EXIT_CODES: Record<string, string> = {
+  render: '  3  --check: the output folder differs from a fresh render',
+  diff: '  3  a render would change the output folder or the repository',
+}
+
 /** Build the command-line interface. Each command loads its code only when it runs, so --help stays fast. */
 export function createCli() {
   const cli = cac('homelab')
   cli.option('--config <file>', 'The homelab config; templates/ is read from beside it', { default: 'homelab.config.yaml' })
   cli.option('-v, --version', 'Print the version')
-  // cac leaves a command's description out of `homelab <command> --help`: put it under the usage line
+  // cac leaves a command's description out of `homelab <command> --help`: put it under the usage line;
+  // the exit codes follow the options
   cli.help((sections) => {
-    const description = cli.matchedCommand?.description
-    if (description) sections.splice(2, 0, { body: description })
+    const command = cli.matchedCommand
+    if (command?.description) sections.splice(2, 0, { body: command.description })
+    const exitCodes = command ? COMMAND_EXIT_CODES[command.name] : EXIT_CODES
+    const options = sections.findIndex((section) => section.title === 'Options')
+    if (exitCodes) sections.splice(options < 0 ? sections.length : options + 1, 0, { title: 'Exit codes', body: exitCodes })
     return sections
   })
 
