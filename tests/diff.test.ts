@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { cpSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -109,12 +109,24 @@ Cli('a removed flux: false app is not pruned by Flux, and the diff says so', asy
   removeDir(dir)
 })
 
-Cli('no output folder yet: every file is added; the folder is not created', async () => {
+Cli('no output folder yet: every file is added, and a warning says the folder is not there; it is not created', async () => {
   const dir = copyExample()
   const result = await runCli(['diff'], { cwd: dir })
   assert.is(result.code, 3, result.stderr)
   assert.match(result.stdout, /apps: 7 added, 0 changed, 0 removed/)
-  assert.equal([...readTree(dir).keys()].filter((file) => file.startsWith('manifests')), [])
+  assert.is(result.stderr, 'warning: manifests/ does not exist yet: every file would be new\n')
+  // a misspelt folder next to a rendered one
+  await runCli(['render'], { cwd: dir })
+  const misspelt = await runCli(['diff', '--out', 'manifest'], { cwd: dir })
+  assert.is(misspelt.code, 3, misspelt.stderr)
+  assert.is(misspelt.stderr, 'warning: manifest/ does not exist yet: every file would be new\n')
+  const rendered = await runCli(['diff', '--out', 'manifests'], { cwd: dir })
+  assert.is(rendered.code, 0, rendered.stderr)
+  assert.not.ok(existsSync(path.join(dir, 'manifest')))
+  editConfig(dir, removeWhoami)
+  const changed = await runCli(['diff'], { cwd: dir })
+  assert.is(changed.code, 3, changed.stderr)
+  assert.not.match(changed.stderr, /does not exist/)
   removeDir(dir)
 })
 

@@ -319,6 +319,8 @@ Writing('--check writes nothing and exits 3 when the folder differs, 0 when it m
     const empty = await runCli(['render', '--out', 'out', '--check'], { cwd: dir })
     assert.is(empty.code, 3, empty.stderr)
     assert.match(empty.stdout, /\+ apps\/whoami\/deployment\.yaml/)
+    // a misspelt --out would look the same: the folder not being there is said
+    assert.is(empty.stderr, 'warning: out/ does not exist yet: every file would be new\n')
     assert.not.ok(existsSync(path.join(dir, 'out')), 'nothing written')
     await renderExample(dir)
     const clean = await runCli(['render', '--out', 'out', '--check'], { cwd: dir })
@@ -328,6 +330,7 @@ Writing('--check writes nothing and exits 3 when the folder differs, 0 when it m
     const dirty = await runCli(['render', '--out', 'out', '--check'], { cwd: dir })
     assert.is(dirty.code, 3)
     assert.match(dirty.stdout, /~ apps\/whoami\/service\.yaml/)
+    assert.not.match(dirty.stderr, /does not exist/)
     assert.equal(readTree(path.join(dir, 'out')), before)
   } finally {
     removeDir(dir)

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { diffPlan } from '../../diff.js'
 import type { AppDiff, PlanDiff } from '../../diff.js'
@@ -7,7 +8,7 @@ import { ExitCode } from '../exit-code.js'
 import { UsageError } from '../handle-error.js'
 import type { GlobalOptions } from '../index.js'
 import { dim, formatDuration, green, info, plural, red, yellow } from '../output.js'
-import { displayDir } from './render.js'
+import { displayDir, warnMissingFolder } from './render.js'
 
 export interface DiffOptions extends GlobalOptions {
   out?: string
@@ -25,6 +26,7 @@ export async function diffCommand(options: DiffOptions): Promise<void> {
 
   let result: PlanDiff
   let target: string
+  let missing = false
   if (options.repo !== undefined) {
     const url = options.repo === true ? config.flux.repository : String(options.repo)
     target = url
@@ -32,6 +34,7 @@ export async function diffCommand(options: DiffOptions): Promise<void> {
   } else {
     const outDir = path.resolve(options.out ?? DEFAULT_OUT)
     target = displayDir(outDir)
+    missing = !existsSync(outDir)
     result = await diffPlan(outDir, plan)
   }
 
@@ -42,6 +45,8 @@ export async function diffCommand(options: DiffOptions): Promise<void> {
   }
   printDiff(result)
   info(`✖ ${plural(result.files.length, 'file')} of ${target} would change ${took}`)
+  // a misspelt --out looks like a first render: say which it is
+  if (missing) warnMissingFolder(target)
   process.exitCode = ExitCode.Differences
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { INPUT_FOLDERS } from '../../config/paths.js'
 import { RenderCache, renderInputs } from '../../render-cache.js'
@@ -70,6 +71,7 @@ async function renderOnce(options: RenderOptions, step?: (name: string) => void)
   }
 
   if (options.check) {
+    const missing = !existsSync(outDir)
     const changes = await comparePlan(outDir, plan, scope)
     step?.('compared with the folder')
     const differing = changes.added.length + changes.changed.length + changes.removed.length
@@ -80,6 +82,8 @@ async function renderOnce(options: RenderOptions, step?: (name: string) => void)
     if (differing === 0) return printUpToDate(shownOut, appCount, started)
     printChanges(changes)
     info(`✖ ${shownOut} is out of date: ${plural(differing, 'file')} would change; run homelab render`)
+    // a misspelt --out looks like a folder never rendered: say which it is
+    if (missing) warnMissingFolder(shownOut)
     process.exitCode = ExitCode.Differences
     return
   }
@@ -160,6 +164,11 @@ function printChanges(changes: PlanChanges): void {
   // one write: thousands of lines one by one cost a system call each
   const lines = [...changes.added.map((file) => `  + ${file}`), ...changes.changed.map((file) => `  ~ ${file}`), ...changes.removed.map((file) => `  - ${file}`)]
   if (lines.length > 0) info(lines.join('\n'))
+}
+
+/** Every file is new to a folder that is not there: a misspelt --out, or a first render. */
+export function warnMissingFolder(shownDir: string): void {
+  warn(`${shownDir} does not exist yet: every file would be new`)
 }
 
 export function displayDir(dir: string): string {
