@@ -5,7 +5,7 @@ import { TEMP_MARK } from '../write-plan.js'
 import { ExitCode } from './exit-code.js'
 import { debugEnabled, red, write } from './output.js'
 
-/** A usage mistake: unknown command or option (exit 2). */
+/** A usage mistake: an unknown command or option, a value missing, empty or given twice (exit 2). */
 export class UsageError extends Error {
   override name = 'UsageError'
 }

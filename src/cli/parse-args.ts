@@ -83,16 +83,15 @@ export function readArgs(cli: CAC, args: readonly string[]): ReadArgs {
     const equals = arg.indexOf('=')
     const flag = equals < 0 ? arg : arg.slice(0, equals)
     const inline = equals < 0 ? undefined : arg.slice(equals + 1)
-    const negated = flag.startsWith('--no-') && inline === undefined ? byFlag.get(`--${flag.slice(5)}`) : undefined
-    const option = byFlag.get(flag) ?? (negated?.isBoolean ? negated : undefined)
-    // the next argument is a value unless it is an option itself (as mri reads it)
-    const nextIsValue = next !== undefined && !next.startsWith('-')
-    if (!option) return { given, positionals, unknown: flag }
+    const option = byFlag.get(flag)
+    if (!option) {
+      // --no-check is --check=false, as mri reads it
+      const negated = flag.startsWith('--no-') && inline === undefined ? byFlag.get(`--${flag.slice(5)}`) : undefined
+      if (!negated?.isBoolean) return { given, positionals, unknown: flag }
+      given.push({ option: negated, value: 'false' })
+      continue
+    }
     if (option.isBoolean) {
-      if (option !== byFlag.get(flag)) {
-        given.push({ option, value: 'false' })
-        continue
-      }
       let value = inline
       if (value === undefined && (next === 'true' || next === 'false')) value = args[++i]
       if (value !== undefined && value !== 'true' && value !== 'false') throw switchError(flag, value)
@@ -100,7 +99,8 @@ export function readArgs(cli: CAC, args: readonly string[]): ReadArgs {
       given.push({ option, value: value ?? 'true' })
       continue
     }
-    const value = inline ?? (nextIsValue ? args[++i] : undefined)
+    // the next argument is the value unless it is an option itself (as mri reads it)
+    const value = inline ?? (next !== undefined && !next.startsWith('-') ? args[++i] : undefined)
     if (value === '') throw emptyValue(option)
     if (value === undefined && option.required) throw new UsageError(`${flag} needs a value: give ${flag} <${placeholder(option)}>`)
     given.push({ option, value })
