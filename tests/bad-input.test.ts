@@ -37,6 +37,9 @@ const cases: Case[] = [
   { name: 'tab indentation', config: 'cluster:\n\tname: test\nflux:\n  repository: x\napps: []\n', at: 'homelab.config.yaml:2', says: /tab/i },
   { name: 'unknown key', config: minimalConfig(web('    dependson: [x]\n')), at: 'homelab.config.yaml:7:5', says: /unknown key "dependson".*did you mean "dependsOn"/ },
   { name: 'unknown top-level key', config: minimalConfig(web()) + 'valuez: {}\n', at: 'homelab.config.yaml:8:1', says: /unknown key "valuez".*did you mean "values"/ },
+  // ajv reports the required key as missing before the misspelt one as unknown: the misspelling is named
+  { name: 'misspelt required key', config: minimalConfig('  - tempalte: web\n'), at: 'homelab.config.yaml:6:5', says: /unknown key "tempalte" in apps\[0\] \(did you mean "template"\?\)/ },
+  { name: 'misspelt required top-level key', config: minimalConfig(web()).replace('cluster:', 'clustr:'), at: 'homelab.config.yaml:1:1', says: /unknown key "clustr" in the top level \(did you mean "cluster"\?\)/ },
   { name: 'unknown template', config: minimalConfig('  - template: wbe\n'), at: 'homelab.config.yaml:6:15', says: /unknown template "wbe" \(did you mean "web"\?\)/ },
   { name: 'duplicate id', config: minimalConfig(web() + web()), at: 'homelab.config.yaml:7:15', says: /duplicate app id "web"/ },
   { name: 'id escaping the output folder', config: minimalConfig(web('    id: ../../x\n')), at: 'homelab.config.yaml:7:9', says: /DNS-1123/ },

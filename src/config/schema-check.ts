@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import { HomelabError } from '../errors.js'
-import { didYouMean } from '../suggest.js'
+import { closestMatch, didYouMean } from '../suggest.js'
 import { formatPath, locate } from '../yaml-source.js'
 import type { YamlPath, YamlSource } from '../yaml-source.js'
 
@@ -130,10 +130,23 @@ function schemaError(error: ErrorObject, source: YamlSource, base: YamlPath, sub
       const inWhat = formatPath(path) || 'the top level'
       return new HomelabError(`unknown key "${key}" in ${inWhat}${didYouMean(key, allowed)}`, { location, hint })
     }
-    case 'required':
-      return new HomelabError(`${formatPath(path) || 'the config'} is missing the required key "${String(params.missingProperty)}"`, {
+    case 'required': {
+      const missing = String(params.missingProperty)
+      // ajv stops at the missing key before it sees the unknown one beside it: a misspelling of the missing key says so
+      const parent = (error.parentSchema ?? {}) as { properties?: object; additionalProperties?: unknown }
+      const known = parent.properties ?? {}
+      const misspelt = Object.keys(isMapping(value) ? value : {}).find((key) => !(key in known) && closestMatch(key, [missing]) === missing)
+      const inWhat = formatPath(path)
+      if (misspelt !== undefined && parent.additionalProperties === false) {
+        return new HomelabError(`unknown key "${misspelt}" in ${inWhat || 'the top level'} (did you mean "${missing}"?)`, {
+          location: locate(source, [...path, misspelt], { key: true }),
+          hint: `allowed keys here: ${Object.keys(known).join(', ')}`,
+        })
+      }
+      return new HomelabError(`${inWhat || 'the config'} is missing the required key "${missing}"${misspelt === undefined ? '' : ` (is "${misspelt}" meant to be it?)`}`, {
         location: locate(source, path),
       })
+    }
     case 'propertyNames':
     case 'not': {
       // ajv names the offending key on the error (propertyNames) or in its params
@@ -165,6 +178,10 @@ function patternMessage(where: string, value: unknown, schemaPath: string): stri
   }
   if (schemaPath.includes('duration')) return `${where} ${shown} is not a duration like 30s, 10m or 1h30m`
   return `${where} ${shown} has a form that is not allowed here`
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
 function article(type: string): string {
