@@ -107,13 +107,17 @@ function renderApp(config: ResolvedConfig, app: ResolvedApp, template: Template,
   for (const file of template.files) {
     switch (file.kind) {
       case 'rendered-resource': {
-        const text = withFinalNewline(renderer.compiled(template, file)(context))
+        const compiled = renderer.compiled(template, file)
+        const rendered = compiled(context)
+        const text = withFinalNewline(rendered)
         let objects: ManifestObject[]
         try {
           objects = checkManifestFile(text, file.file, describe)
           if (objects.length > 0) checked(objects, file.file)
         } catch (error) {
-          throw error instanceof HomelabError ? locateInTemplate(error, { file: file.file, source: file.content.toString('utf8') }, text) : error
+          if (!(error instanceof HomelabError)) throw error
+          // rendered again, to tell the lines shared partials wrote: only on the way to an error
+          throw locateInTemplate(error, { file: file.file, source: file.content.toString('utf8') }, text, () => compiled.trace(context, rendered))
         }
         if (objects.length === 0) {
           leftOut.set(file.outputPath, file.file) // every document empty: left out

@@ -196,8 +196,49 @@ const cases: Case[] = [
     name: 'template syntax error: a tag not closed',
     config: minimalConfig(web()),
     extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{app.id}\n' },
-    at: 'templates/web/extra.yaml.hbs:4',
-    says: /template syntax error: expected \}\} to end the \{\{…\}\}/,
+    at: 'templates/web/extra.yaml.hbs:4:17: ',
+    says: /template syntax error: expected \}\} to end the \{\{…\}\}, got "\}"$/,
+  },
+  {
+    name: 'template syntax error: a key= with no value, at its column',
+    config: minimalConfig(web()),
+    extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{default app.id fallback=}}\n' },
+    at: 'templates/web/extra.yaml.hbs:4:35: ',
+    says: /template syntax error: fallback= has no value: write fallback=value$/,
+  },
+  {
+    name: 'an {{#each}} with nothing to walk over: at compile time, at the block',
+    config: minimalConfig(web()),
+    extra: { 'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  {{#each}}\n  a: b\n  {{/each}}\n' },
+    at: 'templates/web/extra.yaml.hbs:6:3: ',
+    says: /\{\{#each\}\} takes one value, as \{\{#each list\}\}…\{\{\/each\}\}, and was given 0/,
+  },
+  {
+    name: 'missing field in a partial: at the partial, saying where it is included',
+    config: minimalConfig(web()),
+    extra: {
+      'templates/_partials/labels.hbs': 'app: web\ntier: {{options.tier}}\n',
+      'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels:\n    {{> labels}}\n',
+    },
+    at: 'templates/_partials/labels.hbs:2:9: ',
+    says: /"tier" is not defined \(included from templates\/web\/extra\.yaml\.hbs:6:5\)$/,
+  },
+  {
+    name: 'syntax error in a partial no template uses: at the partial',
+    config: minimalConfig(web()),
+    extra: { 'templates/_partials/broken.hbs': 'app: web\ntier: {{#if options.tier}}x\n' },
+    at: 'templates/_partials/broken.hbs:2:7: ',
+    says: /\{\{#if\}\} is not closed: add \{\{\/if\}\} where its block ends/,
+  },
+  {
+    name: 'broken YAML a partial rendered: at the partial line, not a template line',
+    config: minimalConfig(web()),
+    extra: {
+      'templates/_partials/labels.hbs': 'app: web\ntier: a: b\n',
+      'templates/web/extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels:\n    {{> labels}}\n',
+    },
+    at: 'templates/_partials/labels.hbs:2:',
+    says: /\(included from templates\/web\/extra\.yaml\.hbs:6:5\)$/,
   },
 ]
 

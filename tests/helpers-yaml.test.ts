@@ -124,7 +124,7 @@ Others('template syntax errors say what is wrong where it starts: an unclosed bl
   }
   assert.is(fails('{{#if value}}\na: 1\n'), 't.yaml.hbs:1:1: {{#if}} is not closed: add {{/if}} where its block ends')
   assert.is(fails('a:\n  {{#each value}}\n  {{#if x}}y{{/if}}\nb: 2\n'), 't.yaml.hbs:2:3: {{#each}} is not closed: add {{/each}} where its block ends')
-  assert.is(fails('a: 1\nb: {{quote value}\n'), 't.yaml.hbs:2: template syntax error: expected }} to end the {{…}}, got a character that cannot stand there')
+  assert.is(fails('a: 1\nb: {{quote value}\n'), 't.yaml.hbs:2:17: template syntax error: expected }} to end the {{…}}, got "}"')
   assert.match(fails('a: {{#each value}}{{/if}}\n') ?? '', /^t\.yaml\.hbs:1:\d+: \{\{\/if\}\} closes \{\{#each\}\}, which is still open: blocks close in the reverse order they open$/)
 })
 

@@ -1,6 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { HomelabError } from '../src/errors.js'
+import { compileTemplate, createHandlebars } from '../src/templates/handlebars-env.js'
 import { locateInTemplate, templateLineOf } from '../src/templates/output-lines.js'
 
 const Lines = suite('errors in rendered YAML, moved to their template line')
@@ -27,6 +28,40 @@ Lines('an error is moved to the template line, keeping a column inside its liter
   assert.is(unknown.oneLine, `${file}: bad label; it is on line 4 of what the template rendered: a: "1"`)
   const elsewhere = new HomelabError('other file', { location: { file: 'templates/web/other.yaml', line: 2 } })
   assert.is(locateInTemplate(elsewhere, { file, source: TEMPLATE }, RENDERED), elsewhere)
+})
+
+/** Render `source` with the partials, and locate an error at a line of the output the way render does. */
+function locateRendered(source: string, partials: Record<string, string>, context: object, line: number, col?: number): string {
+  const file = 'templates/web/cm.yaml.hbs'
+  const env = createHandlebars(Object.entries(partials).map(([name, text]) => ({ name, file: `templates/_partials/${name}.hbs`, source: text })))
+  const compiled = compileTemplate(env, source, file)
+  const rendered = compiled(context)
+  const error = new HomelabError('bad', { location: { file, line, col } })
+  return locateInTemplate(error, { file, source }, rendered, () => compiled.trace(context, rendered)).oneLine
+}
+
+Lines('a line a shared partial rendered is found in the partial, not at a template line that looks like it', () => {
+  const source = 'data:\n{{> kv}}\n  a: {{w}}\n'
+  // the old guess: the one template line whose text fits, line 3, which rendered "  a: 1"
+  assert.is(locateRendered(source, { kv: '  a: {{v}}\n' }, { v: 'x: y', w: 1 }, 2, 3), 'templates/_partials/kv.hbs:1:3: bad (included from templates/web/cm.yaml.hbs:2:1)')
+  // indented (a partial alone on its line), and nested
+  const partials = { labels: 'app: web\ntier: {{tier}}\n', two: 'c: 3\n  {{> labels}}\nd: 4\n' }
+  const nested = 'top:\n    {{> two}}\nend: 1\n'
+  assert.is(locateRendered(nested, partials, { tier: 'a: b' }, 4, 7), 'templates/_partials/labels.hbs:2:1: bad (included from templates/_partials/two.hbs:2:3, from templates/web/cm.yaml.hbs:2:5)')
+  assert.is(locateRendered(nested, partials, { tier: 'a: b' }, 5, 5), 'templates/_partials/two.hbs:3:1: bad (included from templates/web/cm.yaml.hbs:2:5)')
+  // a partial line that two of its lines could have rendered: the partial file, the rendered text quoted
+  const each = { each: '{{#each list}}\n  - {{this}}\n{{/each}}\n  - {{last}}\n' }
+  assert.is(locateRendered('x:\n{{> each}}\n', each, { list: [1, 2], last: 3 }, 3), 'templates/_partials/each.hbs:2: bad (included from templates/web/cm.yaml.hbs:2:1)')
+  assert.is(
+    locateRendered('x:\n{{> each}}\n', each, { list: [1, 2], last: 3 }, 4),
+    'templates/_partials/each.hbs: bad; it is on line 3 of what the partial rendered: - 3 (included from templates/web/cm.yaml.hbs:2:1)',
+  )
+})
+
+Lines("the template's own lines below a partial: the lines the partial added are taken off before the same-number guess", () => {
+  const source = 'data:\n  {{> two}}\n  b: {{x}}\n  b: {{y}}\n'
+  // rendered line 4 is template line 3; template line 4 would fit its text too
+  assert.is(locateRendered(source, { two: 'one: 1\ntwo: 2\n' }, { x: 'x: y', y: 1 }, 4, 3), 'templates/web/cm.yaml.hbs:3:3: bad')
 })
 
 Lines.run()

@@ -1,32 +1,48 @@
 import Handlebars from 'handlebars'
-import { HomelabError, isHomelabError } from '../errors.js'
+import { HomelabError } from '../errors.js'
 import { HELPER_USAGE, helpers } from './helpers.js'
 import type { TemplatePartial } from './load-templates.js'
+import { PartialCalls } from './partial-calls.js'
+import type { TracedRender } from './partial-calls.js'
+import { CALL_SITE_HELPER, prepareTemplate } from './template-ast.js'
+import { templateError } from './template-errors.js'
 
-export type CompiledTemplate = (context: object) => string
+export interface CompiledTemplate {
+  (context: object): string
+  /**
+   * Render again, telling where each shared partial's output went in
+   * `rendered` (what the first render gave); undefined when that cannot be told.
+   */
+  trace(context: object, rendered: string): TracedRender | undefined
+}
 
 const compileOptions: CompileOptions = {
   noEscape: true, // YAML, not HTML: values go through quote/toYaml instead
   strict: true, // a missing field is an error, not an empty string
   // log is a Handlebars built-in that prints to stdout: the core never prints
-  knownHelpers: { ...Object.fromEntries(Object.keys(helpers).map((name) => [name, true])), log: false },
+  knownHelpers: { ...Object.fromEntries(Object.keys(helpers).map((name) => [name, true])), [CALL_SITE_HELPER]: true, log: false },
   knownHelpersOnly: true, // a misspelt helper fails at compile time
 }
 
+/** What each environment knows of the partial calls running in it. */
+const partialCalls = new WeakMap<typeof Handlebars, PartialCalls>()
+
 /**
  * One isolated Handlebars environment with the helpers and the shared
- * partials. Prototype access stays blocked (the Handlebars default).
+ * partials, each compiled now: a syntax error in a partial is reported at
+ * the partial's file, whether or not a template uses it. Prototype access
+ * stays blocked (the Handlebars default).
  */
 export function createHandlebars(partials: readonly TemplatePartial[]): typeof Handlebars {
   const env = Handlebars.create()
   env.unregisterHelper('log')
   for (const [name, helper] of Object.entries(helpers)) env.registerHelper(name, checkedHelper(name, helper))
+  const calls = new PartialCalls(partials.map((partial) => partial.name))
+  partialCalls.set(env, calls)
+  env.registerHelper(CALL_SITE_HELPER, calls.noteCall)
   for (const partial of partials) {
-    try {
-      env.registerPartial(partial.name, env.compile(partial.source, compileOptions))
-    } catch (error) {
-      throw templateError(error, partial.file, partial.source)
-    }
+    const compiled = compileSource(env, partial.source, partial.file)
+    env.registerPartial(partial.name, calls.partial(partial.file, partial.source, compiled) as unknown as Handlebars.Template)
   }
   return env
 }
@@ -81,118 +97,30 @@ function checkedHelper(name: string, helper: (...args: unknown[]) => unknown) {
   }
 }
 
-/** Compile a template's source; syntax errors and unknown helpers become errors at its file and line. */
+/** Compile a template's source; syntax errors and unknown helpers become errors at its file, line and column. */
 export function compileTemplate(env: typeof Handlebars, source: string, file: string): CompiledTemplate {
-  let compiled: HandlebarsTemplateDelegate
+  const compiled = compileSource(env, source, file)
+  const calls = partialCalls.get(env) as PartialCalls
+  const render = (context: object) => calls.renderTemplate(file, () => compiled(context))
+  const trace = (context: object, rendered: string) => {
+    // a render that has the marks in its own text cannot be told apart from them
+    if (/[\u0000-\u0002]/.test(rendered)) return undefined
+    const traced = calls.trace(file, () => compiled(context))
+    return traced?.text === rendered ? traced : undefined
+  }
+  return Object.assign(render, { trace })
+}
+
+type Delegate = (context: unknown, options?: object) => string
+
+function compileSource(env: typeof Handlebars, source: string, file: string): Delegate {
   try {
     // compiled now, so that its checks (syntax, unknown helpers) fail here, not at the first render; and once:
     // compile() would compile the source again at its first call
     // precompile's typing says a spec object; it returns the spec's JavaScript source
-    const spec = env.precompile(source, compileOptions) as unknown as string
-    compiled = env.template(new Function(`return ${spec}`)() as ReturnType<typeof env.precompile>)
+    const spec = env.precompile(prepareTemplate(env, source), compileOptions) as unknown as string
+    return env.template(new Function(`return ${spec}`)() as ReturnType<typeof env.precompile>) as Delegate
   } catch (error) {
     throw templateError(error, file, source)
   }
-  return (context) => {
-    try {
-      return compiled(context)
-    } catch (error) {
-      throw templateError(error, file)
-    }
-  }
-}
-
-/**
- * Handlebars puts positions only in its message text: `Parse error on line 3:`,
- * `"x" not defined in [object Object] - 5:13` (column from 0). Pull them out so
- * the error points at the template file.
- */
-export function templateError(error: unknown, file: string, source?: string): HomelabError {
-  if (isHomelabError(error)) {
-    if (error.location?.file) return error
-    return new HomelabError(error.message, { location: { ...error.location, file }, hint: error.hint })
-  }
-  const message = error instanceof Error ? error.message : String(error)
-  const parse = /^Parse error on line (\d+):/.exec(message)
-  if (parse) {
-    const expecting = /Expecting (.*?), got '?([A-Z_]+)'?$/m.exec(message)
-    if (expecting?.[2] === 'EOF' && source !== undefined) {
-      const open = unclosedBlock(source)
-      if (open) {
-        return new HomelabError(`{{${open.sigil}${open.name}}} is not closed: add {{/${open.name}}} where its block ends`, {
-          location: { file, line: open.line, col: open.col },
-        })
-      }
-    }
-    const tokens = expecting?.[1]?.split(', ').map((token) => token.replace(/'/g, '')) ?? []
-    // a tag not closed is the usual mistake: say that, not the parser's dozen alternatives
-    const expected = tokens.includes('CLOSE') ? ['}} to end the {{…}}'] : tokens.map((token) => TOKEN_WORDS[token] ?? token.toLowerCase())
-    const got = expecting?.[2]
-    const detail = got ? `: expected ${[...new Set(expected)].slice(0, 4).join(' or ')}, got ${TOKEN_WORDS[got] ?? got.toLowerCase()}` : ''
-    return new HomelabError(`template syntax error${detail}`, { location: { file, line: Number(parse[1]) } })
-  }
-  const mismatch = /^(\S+) doesn't match (\S+) - (\d+):(\d+)$/.exec(message)
-  if (mismatch) {
-    return new HomelabError(`{{/${mismatch[2]}}} closes {{#${mismatch[1]}}}, which is still open: blocks close in the reverse order they open`, {
-      location: { file, line: Number(mismatch[3]), col: Number(mismatch[4]) + 1 },
-    })
-  }
-  const strict = /^"?(.*?)"? not defined in .* - (\d+):(\d+)$/.exec(message)
-  if (strict) {
-    return new HomelabError(`"${strict[1]}" is not defined`, {
-      location: { file, line: Number(strict[2]), col: Number(strict[3]) + 1 },
-      hint: 'every field a template uses must exist: give options a default in template.yaml, or wrap the use in {{#if}}',
-    })
-  }
-  const unknownHelper = /You specified knownHelpersOnly, but used the unknown helper (\S+) - (\d+):(\d+)/.exec(message)
-  if (unknownHelper) {
-    return new HomelabError(`unknown helper "${unknownHelper[1]}"`, {
-      location: { file, line: Number(unknownHelper[2]), col: Number(unknownHelper[3]) + 1 },
-      hint: `helpers: ${Object.keys(helpers).join(', ')}, and the built-in if, unless, each, with`,
-    })
-  }
-  const positioned = / - (\d+):(\d+)$/.exec(message)
-  return new HomelabError(message.split('\n')[0]?.replace(/ - \d+:\d+$/, '') ?? message, {
-    location: positioned ? { file, line: Number(positioned[1]), col: Number(positioned[2]) + 1 } : { file },
-  })
-}
-
-/** The parser's token names, in the words of a template. */
-const TOKEN_WORDS: Record<string, string> = {
-  CLOSE: '}}',
-  CLOSE_UNESCAPED: '}}}',
-  CLOSE_RAW_BLOCK: '}}}}',
-  OPEN_SEXPR: '(',
-  CLOSE_SEXPR: ')',
-  ID: 'a name',
-  STRING: 'a string',
-  NUMBER: 'a number',
-  BOOLEAN: 'true or false',
-  DATA: '@name',
-  SEP: '.',
-  INVALID: 'a character that cannot stand there',
-  EOF: 'the end of the file',
-  OPEN_ENDBLOCK: '{{/…}}',
-  INVERSE: '{{else}}',
-  OPEN_INVERSE_CHAIN: '{{else …}}',
-}
-
-/**
- * The innermost block left open at the end of a template, where it opens:
- * the parser only says it reached the end of the file, which is no help in
- * finding the `{{#if}}` that lacks its `{{/if}}`.
- */
-function unclosedBlock(source: string): { sigil: string; name: string; line: number; col: number } | undefined {
-  const open: Array<{ sigil: string; name: string; line: number; col: number }> = []
-  const tag = /\{\{~?\s*(?:([#^])\s*>?\s*([^\s}~()]+)|\/\s*([^\s}~]+))/g
-  for (let match = tag.exec(source); match; match = tag.exec(source)) {
-    if (match[2] !== undefined) {
-      const before = source.slice(0, match.index)
-      const line = before.split('\n').length
-      open.push({ sigil: match[1] as string, name: match[2], line, col: match.index - before.lastIndexOf('\n') })
-    } else if (open.length > 0 && open[open.length - 1]?.name === match[3]) {
-      open.pop()
-    }
-  }
-  return open[open.length - 1]
 }

@@ -1,0 +1,200 @@
+import Handlebars from 'handlebars'
+import { HomelabError, isHomelabError } from '../errors.js'
+import { templateError } from './template-errors.js'
+
+type Delegate = (context: unknown, options?: PartialOptions) => string
+
+interface PartialOptions {
+  indent?: string
+  fn?: Delegate & { partials?: Record<string, Delegate> }
+  data?: Record<string, unknown>
+  partials?: Record<string, Delegate>
+}
+
+/** Template or partial code running: where its errors are, and the includes that led to it. */
+interface Frame {
+  file: string
+  /** `file:line:col` of each `{{> …}}` that led here, innermost first; empty for a template. */
+  includedFrom: string[]
+}
+
+/** Where the output of one shared partial sits in a traced render. */
+export interface PartialSpan {
+  file: string
+  source: string
+  /** Offsets in the rendered text: [start, end), with the partial's final newline. */
+  start: number
+  end: number
+  /** The indentation Handlebars put before every line of it after the first (a partial alone on its line is indented). */
+  indent: string
+  includedFrom: string[]
+}
+
+/** A traced render: the same text, and where each shared partial's output went. */
+export interface TracedRender {
+  text: string
+  spans: PartialSpan[]
+}
+
+// marks around a partial's output in a traced render; a render whose text has them already is not traced
+const OPEN = '\u0000'
+const ID_END = '\u0001'
+const CLOSE = '\u0002'
+
+/**
+ * Handlebars renders a partial inside the template that includes it, and
+ * gives a partial no location of its call, so an error inside a partial
+ * would be reported at the includer's file with the partial's line. This
+ * keeps track of whose code is running: each `{{> …}}` notes its position
+ * (see template-ast.ts), each shared partial runs in a frame of its own, and
+ * an error is placed in the file whose code threw it, saying where that
+ * file was included from.
+ */
+export class PartialCalls {
+  private readonly frames: Frame[] = []
+  private callSite: { line: number; col: number } | undefined
+  private tracing: TraceEntry[] | undefined
+
+  constructor(private readonly partialNames: readonly string[]) {}
+
+  /** The helper each `{{> …}}` hands its context through: it notes where the call is. */
+  readonly noteCall = (context: unknown, options: { loc?: { start?: { line: number; column: number } } }): unknown => {
+    const start = options?.loc?.start
+    this.callSite = start ? { line: start.line, col: start.column + 1 } : undefined
+    return context
+  }
+
+  /** Render a template; an error from its own code is placed in its file. */
+  renderTemplate(file: string, render: () => string): string {
+    this.callSite = undefined
+    return this.run({ file, includedFrom: [] }, render)
+  }
+
+  /** Render a template again, marking where each shared partial's output goes; undefined when that cannot be told. */
+  trace(file: string, render: () => string): TracedRender | undefined {
+    this.tracing = []
+    let marked: string
+    const entries = this.tracing
+    try {
+      marked = this.renderTemplate(file, render)
+    } catch {
+      return undefined
+    } finally {
+      this.tracing = undefined
+    }
+    return unmark(marked, entries)
+  }
+
+  /** A shared partial, as registered with Handlebars. */
+  partial(file: string, source: string, compiled: Delegate): Delegate {
+    return (context, options = {}) => {
+      const includer = this.frames[this.frames.length - 1] ?? { file: 'a template', includedFrom: [] }
+      const site = this.callSite
+      this.callSite = undefined
+      if (options.fn && options.fn !== (Handlebars.VM as unknown as { noop: unknown }).noop) this.keepBlockWith(includer, options)
+      const frame = { file, includedFrom: [site ? `${includer.file}:${site.line}:${site.col}` : includer.file, ...includer.includedFrom] }
+      const output = this.run(frame, () => compiled(context, options))
+      if (!this.tracing || output === '') return output
+      const newline = output.endsWith('\n')
+      const id = this.tracing.push({ file, source, indent: options.indent ?? '', includedFrom: frame.includedFrom, newline }) - 1
+      // the close mark before a final newline: Handlebars indents every line but an empty last one
+      return newline ? `${OPEN}${id}${ID_END}${output.slice(0, -1)}${CLOSE}\n` : `${OPEN}${id}${ID_END}${output}${CLOSE}`
+    }
+  }
+
+  /**
+   * `{{#> layout}}content{{/layout}}`: the content, and the inline partials
+   * defined in it, are the includer's code that the partial runs. Handlebars
+   * made the partial a data frame and partials table of its own for them.
+   */
+  private keepBlockWith(includer: Frame, options: PartialOptions): void {
+    const block = options.data?.['partial-block']
+    if (options.data && typeof block === 'function') {
+      options.data['partial-block'] = (context: unknown, blockOptions?: PartialOptions) => this.run(includer, () => (block as Delegate)(context, blockOptions))
+    }
+    const inline = options.fn?.partials
+    if (!inline || !options.partials) return
+    for (const name of Object.keys(inline)) {
+      const defined = options.partials[name] as Delegate
+      options.partials[name] = (context, inlineOptions) => this.run(includer, () => defined(context, inlineOptions))
+    }
+  }
+
+  private run(frame: Frame, render: () => string): string {
+    this.frames.push(frame)
+    try {
+      return render()
+    } catch (error) {
+      throw this.place(error, frame)
+    } finally {
+      this.frames.pop()
+    }
+  }
+
+  /** An error not yet placed in a file came from the code of this frame. */
+  private place(error: unknown, frame: Frame): unknown {
+    if (isHomelabError(error) && error.location?.file) return error
+    const missing = /^The partial (.+) could not be found$/.exec(error instanceof Error ? error.message : '')
+    let placed: HomelabError
+    if (missing?.[1] === '@partial-block' && this.callSite) {
+      placed = new HomelabError('{{> @partial-block}} renders the block of a {{#> partial}}…{{/partial}} call, and this call has none', {
+        location: { file: frame.file, ...this.callSite },
+      })
+    } else if (missing && this.callSite) {
+      placed = new HomelabError(`partial "${missing[1]}" not found`, {
+        location: { file: frame.file, ...this.callSite },
+        hint: `partials are the .hbs files in templates/_partials/, by file name: ${this.partialNames.join(', ') || 'there are none'}`,
+      })
+    } else {
+      placed = templateError(error, frame.file)
+    }
+    if (frame.includedFrom.length === 0) return placed
+    return new HomelabError(`${placed.message} (included from ${frame.includedFrom.join(', from ')})`, {
+      location: placed.location,
+      hint: placed.hint,
+      cause: error,
+    })
+  }
+}
+
+interface TraceEntry {
+  file: string
+  source: string
+  indent: string
+  includedFrom: string[]
+  /** The output ended with a newline, which follows its close mark. */
+  newline: boolean
+}
+
+/** The text of a traced render without its marks, and the spans they marked; undefined if the marks do not add up. */
+function unmark(marked: string, entries: TraceEntry[]): TracedRender | undefined {
+  const spans: PartialSpan[] = []
+  const open: Array<{ span: PartialSpan; newline: boolean }> = []
+  const parts: string[] = []
+  let length = 0
+  let from = 0
+  const marks = /[\u0000\u0002]/g
+  for (let mark = marks.exec(marked); mark; mark = marks.exec(marked)) {
+    parts.push(marked.slice(from, mark.index))
+    length += mark.index - from
+    if (mark[0] === CLOSE) {
+      const closed = open.pop()
+      if (!closed) return undefined
+      closed.span.end = length + (closed.newline ? 1 : 0)
+      from = mark.index + 1
+      continue
+    }
+    const idEnd = marked.indexOf(ID_END, mark.index)
+    const entry = entries[Number(marked.slice(mark.index + 1, idEnd))]
+    if (idEnd === -1 || !entry) return undefined
+    const parent = open[open.length - 1]?.span
+    const span: PartialSpan = { file: entry.file, source: entry.source, start: length, end: -1, indent: (parent?.indent ?? '') + entry.indent, includedFrom: entry.includedFrom }
+    open.push({ span, newline: entry.newline })
+    spans.push(span)
+    from = idEnd + 1
+    marks.lastIndex = from
+  }
+  if (open.length > 0 || spans.length !== entries.length) return undefined
+  parts.push(marked.slice(from))
+  return { text: parts.join(''), spans }
+}
