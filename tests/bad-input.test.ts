@@ -72,6 +72,33 @@ const cases: Case[] = [
     says: /depends on "a", which is disabled/,
   },
   { name: 'options failing the template schema', config: minimalConfig(web('    options: { replicas: many }\n')), at: 'homelab.config.yaml:7:26', says: /apps\[0\]\.options\.replicas must be an integer/ },
+  {
+    name: 'an option failing a pattern: the pattern and the value',
+    config: minimalConfig(web('    options: { image: Nginx }\n')),
+    extra: {
+      'templates/web/template.yaml': "options:\n  type: object\n  additionalProperties: false\n  properties:\n    image: { type: string, pattern: '^[a-z0-9./:-]+$', default: nginx }\n",
+    },
+    at: 'homelab.config.yaml:7:23: ',
+    says: /apps\[0\]\.options\.image must match the pattern \^\[a-z0-9\.\/:-\]\+\$, not "Nginx"$/,
+  },
+  {
+    name: 'a config value failing a pattern: the pattern and the value',
+    config: minimalConfig(web()).replace('flux:\n', 'flux:\n  branch: my branch\n'),
+    at: 'homelab.config.yaml:4:11: ',
+    says: /flux\.branch must match the pattern \^\[\^\\s~\^:\?\*\\\[\\\\\]\+\$, not "my branch"$/,
+  },
+  {
+    name: 'a value not among the allowed ones: all of them, quoted',
+    config: minimalConfig(web()).replace('flux:\n', 'flux:\n  provider: gitub\n'),
+    at: 'homelab.config.yaml:4:13: ',
+    says: /flux\.provider must be one of "github", "gitlab", "gitea", "bitbucket-server", "git", not "gitub" \(did you mean "github"\?\)$/,
+  },
+  {
+    name: 'a dependency listed twice: at the second',
+    config: minimalConfig(web('    id: a\n') + web('    id: b\n    dependsOn: [a, a]\n')),
+    at: 'homelab.config.yaml:10:20: ',
+    says: /apps\[1\]\.dependsOn lists "a" twice \(items 0 and 1\): each may appear once$/,
+  },
   { name: 'unknown option', config: minimalConfig(web('    options: { greting: hi }\n')), at: 'homelab.config.yaml:7:16', says: /unknown key "greting".*did you mean "greeting"/ },
   {
     name: "a template default that fails the template's own options schema",
@@ -80,7 +107,7 @@ const cases: Case[] = [
       'templates/web/template.yaml': 'options:\n  type: object\n  additionalProperties: false\n  properties:\n    greeting: { type: string, default: hello }\n    replicas: { type: integer, minimum: 0, default: -1 }\n',
     },
     at: 'templates/web/template.yaml:6:',
-    says: /the default of option "replicas" does not pass the template's own options schema: replicas must be >= 0/,
+    says: /the default of option "replicas" does not pass the template's own options schema: replicas must be at least 0, not -1$/,
   },
   {
     name: 'options for a template that declares none',

@@ -4,11 +4,11 @@ import { findCycle } from '../dependency-graph.js'
 import { didYouMean } from '../suggest.js'
 import { loadTemplate, openTemplateLibrary } from '../templates/load-templates.js'
 import type { Template, TemplateLibrary } from '../templates/load-templates.js'
-import { locate, locateIfSet } from '../yaml-source.js'
+import { formatPath, locate, locateIfSet } from '../yaml-source.js'
 import type { SourceLocation } from '../errors.js'
 import { APPS_DIR } from '../write-plan.js'
 import { templatesDirOf } from './paths.js'
-import { assertValid, pointerToPath } from './schema-check.js'
+import { assertValid, failedRule, pointerToPath } from './schema-check.js'
 import type { LoadedConfig } from './load-config.js'
 import type { RawApp, ResolvedApp, ResolvedConfig } from './types.js'
 
@@ -193,7 +193,7 @@ function resolveOptions(loaded: LoadedConfig, template: Template, app: RawApp, i
   const key = failed ? pointerToPath(failed.instancePath)[0] : undefined
   if (failed && typeof key === 'string' && !Object.hasOwn(given, key) && template.metaSource) {
     // a value the app never set: the template's own default breaks its schema, whichever app shows it first
-    throw new HomelabError(`the default of option "${key}" does not pass the template's own options schema: ${pointerToPath(failed.instancePath).join('.')} ${failed.message ?? 'is not valid'}`, {
+    throw new HomelabError(`the default of option "${key}" does not pass the template's own options schema: ${formatPath(pointerToPath(failed.instancePath))} ${failedRule(failed)}`, {
       location: locate(template.metaSource, ['options', 'properties', key, 'default']),
       hint: 'fix the default in template.yaml, or set the option in the app',
     })

@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv'
-import { pointerToPath } from '../config/schema-check.js'
+import { collapseAlternatives, pointerToPath } from '../config/schema-check.js'
 import { didYouMean } from '../suggest.js'
 import { formatPath } from '../yaml-source.js'
 
@@ -30,37 +30,6 @@ export function describeSchemaErrors(errors: readonly ErrorObject[], object: unk
     problems.push(problem)
   }
   return problems
-}
-
-/**
- * `oneOf`/`anyOf` fail with one error per branch plus their own. Keep what
- * matters: the errors of the branch whose type fits the value (a malformed
- * quantity string), else one "must be a string or an integer".
- */
-function collapseAlternatives(errors: readonly ErrorObject[]): ErrorObject[] {
-  const alternatives = new Set(errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.instancePath))
-  if (alternatives.size === 0) return [...errors]
-  const out: ErrorObject[] = []
-  for (const pointer of new Set(errors.map((e) => e.instancePath))) {
-    const group = errors.filter((e) => e.instancePath === pointer)
-    if (!alternatives.has(pointer)) {
-      out.push(...group)
-      continue
-    }
-    const typeErrors = group.filter((e) => e.keyword === 'type')
-    const specific = group.filter((e) => e.keyword !== 'type' && e.keyword !== 'oneOf' && e.keyword !== 'anyOf')
-    if (specific.length > 0) {
-      out.push(...specific)
-      continue
-    }
-    if (typeErrors.length > 0) {
-      const types = [...new Set(typeErrors.flatMap((e) => String((e.params as { type: unknown }).type).split(',')))]
-      out.push({ ...(typeErrors[0] as ErrorObject), params: { type: types.join(',') } })
-      continue
-    }
-    out.push(...group.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').slice(0, 1))
-  }
-  return out
 }
 
 function describeError(error: ErrorObject, object: unknown, showValues: boolean): SchemaProblem {
