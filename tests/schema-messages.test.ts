@@ -53,6 +53,26 @@ for (const [name, schema, yaml, expected] of cases) {
   })
 }
 
+Messages("the schema's description of the value comes as the hint: it says what the rule means", async () => {
+  const validate = await compileJsonSchema({ type: 'object', properties: { image: { type: 'string', pattern: ':[a-z0-9.]+$', description: 'An image with a\n  pinned tag.' } } })
+  const { source, data } = readYamlData('image: nginx\n', 'app.yaml')
+  try {
+    assertValid(validate, data, source)
+    assert.unreachable('nginx passed')
+  } catch (error) {
+    assert.is((error as { oneLine: string }).oneLine, 'app.yaml:1:8: image must match the pattern :[a-z0-9.]+$, not "nginx"')
+    assert.is((error as { hint?: string }).hint, 'An image with a pinned tag.')
+  }
+  // none without a description
+  const bare = await compileJsonSchema({ type: 'object', properties: { image: { type: 'string', pattern: ':[a-z0-9.]+$' } } })
+  try {
+    assertValid(bare, data, source)
+    assert.unreachable('nginx passed')
+  } catch (error) {
+    assert.is((error as { hint?: string }).hint, undefined)
+  }
+})
+
 Messages('a long value and a long list of allowed values are cut short', async () => {
   assert.is(await errorOf({ type: 'string', pattern: '^[a-z]+$' }, `v: ${'A'.repeat(5000)}\n`), `app.yaml:1:4: v must match the pattern ^[a-z]+$, not "${'A'.repeat(40)}…"`)
   const many = Array.from({ length: 30 }, (_, i) => `size${i}`)

@@ -206,7 +206,15 @@ function schemaError(error: ErrorObject, source: YamlSource, base: YamlPath, sub
       return new HomelabError(`${where} ${failedRule(error)}`, { location: locate(source, [...path, later]) })
     }
   }
-  return new HomelabError(`${where} ${failedRule(error)}`, { location: locate(source, path) })
+  // a pattern or format says what is allowed, not what is meant: the description says that
+  const hint = error.keyword === 'pattern' || error.keyword === 'format' ? describedAs(error) : undefined
+  return new HomelabError(`${where} ${failedRule(error)}`, { location: locate(source, path), hint })
+}
+
+/** The description the schema gives the value that failed (an option's "with a pinned tag or digest, e.g. …"), on one line. */
+function describedAs(error: ErrorObject): string | undefined {
+  const description = (error.parentSchema as { description?: unknown } | undefined)?.description
+  return typeof description === 'string' && description.trim() !== '' ? description.trim().replace(/\s*\n\s*/g, ' ') : undefined
 }
 
 function keyNotAllowed(error: ErrorObject, path: YamlPath, source: YamlSource): HomelabError {
