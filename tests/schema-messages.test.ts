@@ -73,6 +73,19 @@ Messages("the schema's description of the value comes as the hint: it says what 
   }
 })
 
+Messages('the standard formats are known: a schema may use them, and a value that breaks one says which', async () => {
+  for (const [format, bad, good] of [
+    ['email', 'nope', 'admin@home.example.org'],
+    ['hostname', 'not a host', 'grafana.home.example.org'],
+    ['ipv4', '10.0.0.300', '10.0.0.30'],
+    ['uri', 'no scheme', 'https://example.org/x'],
+  ]) {
+    assert.is(await errorOf({ type: 'string', format }, `v: ${bad}\n`), `app.yaml:1:4: v must be a valid ${format}, not ${JSON.stringify(bad)}`)
+    const validate = await compileJsonSchema({ type: 'object', properties: { v: { type: 'string', format } } })
+    assert.ok(validate({ v: good }), `${format}: ${good}`)
+  }
+})
+
 Messages('a long value and a long list of allowed values are cut short', async () => {
   assert.is(await errorOf({ type: 'string', pattern: '^[a-z]+$' }, `v: ${'A'.repeat(5000)}\n`), `app.yaml:1:4: v must match the pattern ^[a-z]+$, not "${'A'.repeat(40)}…"`)
   const many = Array.from({ length: 30 }, (_, i) => `size${i}`)

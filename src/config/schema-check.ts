@@ -78,13 +78,30 @@ let optionsAjv: import('ajv').default | undefined
 export async function compileJsonSchema(schema: Record<string, unknown>): Promise<ValidateFunction> {
   const draft = schema.$schema
   if ((draft !== undefined && !/^https?:\/\/json-schema\.org\/draft-07\/schema#?$/.test(String(draft))) || schema.$id !== undefined) {
-    return (await createAjv({ useDefaults: true })).compile(schema)
+    return (await withFormats(await createAjv({ useDefaults: true }), schema)).compile(schema)
   }
   optionsAjv ??= await createAjv({ useDefaults: true, validateSchema: false })
   const { jsonSchema } = await staticValidators()
   // the message ajv's own check gives
   if (!jsonSchema(schema)) throw new Error(`schema is invalid: ${optionsAjv.errorsText(jsonSchema.errors)}`)
-  return optionsAjv.compile(schema)
+  return (await withFormats(optionsAjv, schema)).compile(schema)
+}
+
+const formatsAdded = new WeakSet<import('ajv').default>()
+
+/**
+ * The standard `format`s (email, uri, hostname, ipv4, date-time, …, as
+ * ajv-formats defines them) in `ajv`, when `schema` names a format: strict
+ * ajv refuses a format it does not know, and most schemas use none, so the
+ * plugin is loaded only then.
+ */
+async function withFormats(ajv: import('ajv').default, schema: object): Promise<import('ajv').default> {
+  if (formatsAdded.has(ajv) || !JSON.stringify(schema).includes('"format"')) return ajv
+  // CommonJS: the ESM view's default is the plugin
+  const addFormats = ((await import('ajv-formats')) as unknown as { default: typeof import('ajv-formats').default }).default
+  addFormats(ajv)
+  formatsAdded.add(ajv)
+  return ajv
 }
 
 /**
