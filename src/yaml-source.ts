@@ -210,7 +210,8 @@ function describeYamlError(doc: Document, error: Document['errors'][number]): { 
     // the innermost node of that kind that runs up to where yaml gave up
     let opened: number | undefined
     visit(doc, (_key, node) => {
-      const range = (node as Node).range
+      // pairs have no range, and a key or value left empty is null
+      const range = node && typeof node === 'object' ? (node as Node).range : undefined
       if (!range || range[0] >= at || range[1] < at) return
       const kind = isScalar(node) ? node.type : (isSeq(node) || isMap(node)) && node.flow ? (isSeq(node) ? 'sequence' : 'map') : undefined
       const wanted = quote ? (quote === '"' ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE') : flow?.[1]

@@ -28,6 +28,8 @@ const cases: Case[] = [
   { name: 'a [ never closed', config: minimalConfig(web('    dependsOn: [a\n')), at: 'homelab.config.yaml:7:16', says: /this \[ is never closed with \]/ },
   { name: 'a { never closed', config: minimalConfig(web('    options: { greeting: hi\n') + web('    id: b\n')), at: 'homelab.config.yaml:7:14', says: /this \{ is never closed with \}/ },
   { name: 'a quoted string never closed', config: minimalConfig(web('    namespace: "web\n') + web('    id: b\n')), at: 'homelab.config.yaml:7:16', says: /this "-quoted string is never closed: add the closing "/ },
+  // an explicit key with no value (? x) is a null node in the document yaml hands back
+  { name: 'a quoted string never closed after an empty value', config: minimalConfig(web("    ? x\n    id: \"web\n")), at: "homelab.config.yaml:8:9", says: /this "-quoted string is never closed/ },
   {
     name: 'a quoted string never closed in a template file',
     extra: { 'templates/web/template.yaml': "description: 'a tiny test app\nnamespace: web\n" },
