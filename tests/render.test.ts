@@ -144,11 +144,11 @@ Example('the webapp template refuses options the cluster would reject or that dr
       // a second TZ beside the one from values.timezone: the API server refuses the duplicate env name
       ['      memory: 32Mi\n', '      memory: 32Mi\n      env: { TZ: UTC }\n', /:53:14: the key "TZ" is not allowed in apps\[4\]\.options\.env/],
       // images that change under a running app
-      ['image: traefik/whoami:v1.11.0', 'image: traefik/whoami', /:50:14: apps\[4\]\.options\.image "traefik\/whoami"/],
-      ['image: traefik/whoami:v1.11.0', 'image: traefik/whoami:latest', /:50:14: apps\[4\]\.options\.image "traefik\/whoami:latest"/],
+      ['image: traefik/whoami:v1.11.0', 'image: traefik/whoami', /:50:14: apps\[4\]\.options\.image must match the pattern .*, not "traefik\/whoami"\nhint: Container image with a pinned tag or digest/],
+      ['image: traefik/whoami:v1.11.0', 'image: traefik/whoami:latest', /:50:14: apps\[4\]\.options\.image must match the pattern .*, not "traefik\/whoami:latest"/],
       // host names an Ingress cannot have
-      ['host: whoami.home.example.com', 'host: Whoami.home.example.com', /:51:13: apps\[4\]\.options\.host "Whoami\.home\.example\.com"/],
-      ['host: whoami.home.example.com', 'host: https://whoami.home.example.com', /:51:13: apps\[4\]\.options\.host "https:/],
+      ['host: whoami.home.example.com', 'host: Whoami.home.example.com', /:51:13: apps\[4\]\.options\.host must match the pattern .*, not "Whoami\.home\.example\.com"/],
+      ['host: whoami.home.example.com', 'host: https://whoami.home.example.com', /:51:13: apps\[4\]\.options\.host must match the pattern .*, not "https:/],
     ]
     for (const [from, to, says] of cases) {
       assert.ok(config.includes(from), from)
