@@ -64,4 +64,13 @@ Lines("the template's own lines below a partial: the lines the partial added are
   assert.is(locateRendered(source, { two: 'one: 1\ntwo: 2\n' }, { x: 'x: y', y: 1 }, 4, 3), 'templates/web/cm.yaml.hbs:3:3: bad')
 })
 
+Lines("the block of a {{#> partial}}, and an inline partial, are looked for in the includer's file", () => {
+  const block = '# config\n{{#> layout}}\ndata:\n  a: "1"\n  b: [x\n{{/layout}}\n'
+  const layout = { layout: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n{{> @partial-block}}\n' }
+  // rendered line 8 is "  b: [x", written by the block: template line 5, not the layout's line 5
+  assert.is(locateRendered(block, layout, {}, 8, 6), 'templates/web/cm.yaml.hbs:5:6: bad')
+  const inline = '{{#*inline "slot"}}\n  a: "1"\n  b: [x\n{{/inline}}\n{{> layout}}\n'
+  assert.is(locateRendered(inline, { layout: 'apiVersion: v1\nkind: ConfigMap\ndata:\n{{> slot}}\n' }, {}, 5, 6), 'templates/web/cm.yaml.hbs:3:6: bad')
+})
+
 Lines.run()

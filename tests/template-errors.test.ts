@@ -111,6 +111,15 @@ Partials("the block of a {{#> partial}} is the includer's code; a partial that i
   assert.is(errorOf('a: 1\n  {{> lables}}\n', [layout]), `${FILE}:2:3: partial "lables" not found`)
 })
 
+Partials('an inline partial is the code of the file that defines it, whichever partial renders it', () => {
+  const layout = partial('layout', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n{{> slot}}\n')
+  const source = '{{#*inline "slot"}}\n  a: "1"\n  b: {{quote options.nope}}\n{{/inline}}\n{{> layout}}\n'
+  assert.is(errorOf(source, [layout]), `${FILE}:3:6: quote was given a value that is not defined`)
+  // defined in a partial, rendered by a partial that one includes
+  const partials = [partial('a', '{{#*inline "s"}}\nb: {{quote options.nope}}\n{{/inline}}\n{{> b}}\n'), partial('b', 'x: 1\n{{> s}}\n')]
+  assert.is(errorOf('{{> a}}\n', partials), `templates/_partials/a.hbs:2:4: quote was given a value that is not defined (included from ${FILE}:1:1)`)
+})
+
 Partials('the output is what Handlebars renders: indentation of a partial alone on its line, nested partials, loops', () => {
   const partials = [partial('labels', 'a: 1\nb: 2\n'), partial('two', 'c: 3\n  {{> labels}}\nd: 4\n')]
   const source = 'top:\n  {{> labels}}\nx: {{> labels}}\n    {{> two}}\n{{#each options.list}}\n  - {{> labels}}\n{{/each}}\n'

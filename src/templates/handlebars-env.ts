@@ -40,6 +40,7 @@ export function createHandlebars(partials: readonly TemplatePartial[]): typeof H
   const calls = new PartialCalls(partials.map((partial) => partial.name))
   partialCalls.set(env, calls)
   env.registerHelper(CALL_SITE_HELPER, calls.noteCall)
+  env.registerDecorator('inline', calls.inlineDecorator)
   for (const partial of partials) {
     const compiled = compileSource(env, partial.source, partial.file)
     env.registerPartial(partial.name, calls.partial(partial.file, partial.source, compiled) as unknown as Handlebars.Template)
@@ -101,11 +102,11 @@ function checkedHelper(name: string, helper: (...args: unknown[]) => unknown) {
 export function compileTemplate(env: typeof Handlebars, source: string, file: string): CompiledTemplate {
   const compiled = compileSource(env, source, file)
   const calls = partialCalls.get(env) as PartialCalls
-  const render = (context: object) => calls.renderTemplate(file, () => compiled(context))
+  const render = (context: object) => calls.renderTemplate(file, () => compiled(context), source)
   const trace = (context: object, rendered: string) => {
     // a render that has the marks in its own text cannot be told apart from them
     if (/[\u0000-\u0002]/.test(rendered)) return undefined
-    const traced = calls.trace(file, () => compiled(context))
+    const traced = calls.trace(file, () => compiled(context), source)
     return traced?.text === rendered ? traced : undefined
   }
   return Object.assign(render, { trace })

@@ -89,7 +89,9 @@ export function locateInTemplate(
   const shown = text.trim()
   const quoted = shown.length > 80 ? `${shown.slice(0, 77)}...` : shown
   const what = unit === whole ? 'the template' : 'the partial'
-  return new HomelabError(`${error.message}; it is on line ${k} of what ${what} rendered: ${quoted}${included}`, {
+  // a block's lines are not counted from anywhere the user could see
+  const where = unit.block ? `it is in this line that a {{#> …}} block or an inline partial of it rendered: ${quoted}` : `it is on line ${k} of what ${what} rendered: ${quoted}`
+  return new HomelabError(`${error.message}; ${where}${included}`, {
     location: { file: unit.file },
     hint: error.hint,
     cause: error,
@@ -110,9 +112,12 @@ function offsetOfLine(text: string, line: number): number | undefined {
  * The line of the unit's source that line k of its output would be, had no
  * partial it includes moved it: a partial's output takes the place of its
  * `{{> …}}`, which took one line when alone on it. Undefined when a partial
- * above was called some other way (a `{{#> …}}` block, from another file).
+ * above was called some other way (a `{{#> …}}` block, from another file),
+ * or the unit is a block.
  */
 function expectedLine(unit: Unit, spans: PartialSpan[], rendered: string, lineStart: number, k: number): number | undefined {
+  // the block of a {{#> …}} or an inline partial starts at some line of its file, not at the first
+  if (unit.block) return undefined
   const inside = spans.filter((span) => span !== unit && span.start >= unit.start && span.end <= unit.end)
   // the partials the unit itself calls: those in no other partial inside it
   const calls = inside.filter((span) => !inside.some((other) => other !== span && other.start <= span.start && span.end <= other.end))

@@ -14,6 +14,8 @@ interface PartialOptions {
 /** Template or partial code running: where its errors are, and the includes that led to it. */
 interface Frame {
   file: string
+  /** Its source, for the lines of a block or inline partial it defined; undefined if not known. */
+  source?: string
   /** `file:line:col` of each `{{> …}}` that led here, innermost first; empty for a template. */
   includedFrom: string[]
 }
@@ -28,6 +30,11 @@ export interface PartialSpan {
   /** The indentation Handlebars put before every line of it after the first (a partial alone on its line is indented). */
   indent: string
   includedFrom: string[]
+  /**
+   * The block of a `{{#> partial}}` or an inline partial: code of `file`
+   * that does not start at its first line.
+   */
+  block?: boolean
 }
 
 /** A traced render: the same text, and where each shared partial's output went. */
@@ -65,18 +72,18 @@ export class PartialCalls {
   }
 
   /** Render a template; an error from its own code is placed in its file. */
-  renderTemplate(file: string, render: () => string): string {
+  renderTemplate(file: string, render: () => string, source?: string): string {
     this.callSite = undefined
-    return this.run({ file, includedFrom: [] }, render)
+    return this.run({ file, source, includedFrom: [] }, render)
   }
 
   /** Render a template again, marking where each shared partial's output goes; undefined when that cannot be told. */
-  trace(file: string, render: () => string): TracedRender | undefined {
+  trace(file: string, render: () => string, source?: string): TracedRender | undefined {
     this.tracing = []
     let marked: string
     const entries = this.tracing
     try {
-      marked = this.renderTemplate(file, render)
+      marked = this.renderTemplate(file, render, source)
     } catch {
       return undefined
     } finally {
@@ -92,31 +99,57 @@ export class PartialCalls {
       const site = this.callSite
       this.callSite = undefined
       if (options.fn && options.fn !== (Handlebars.VM as unknown as { noop: unknown }).noop) this.keepBlockWith(includer, options)
-      const frame = { file, includedFrom: [site ? `${includer.file}:${site.line}:${site.col}` : includer.file, ...includer.includedFrom] }
-      const output = this.run(frame, () => compiled(context, options))
-      if (!this.tracing || output === '') return output
-      const newline = output.endsWith('\n')
-      const id = this.tracing.push({ file, source, indent: options.indent ?? '', includedFrom: frame.includedFrom, newline }) - 1
-      // the close mark before a final newline: Handlebars indents every line but an empty last one
-      return newline ? `${OPEN}${id}${ID_END}${output.slice(0, -1)}${CLOSE}\n` : `${OPEN}${id}${ID_END}${output}${CLOSE}`
+      const frame = { file, source, includedFrom: [site ? `${includer.file}:${site.line}:${site.col}` : includer.file, ...includer.includedFrom] }
+      return this.mark(frame, options, false, this.run(frame, () => compiled(context, options)))
     }
   }
 
   /**
-   * `{{#> layout}}content{{/layout}}`: the content, and the inline partials
-   * defined in it, are the includer's code that the partial runs. Handlebars
-   * made the partial a data frame and partials table of its own for them.
+   * Handlebars' `inline` decorator, with each inline partial run as code of
+   * the file that defines it, whichever partial renders it: the frame
+   * running when the definition is met.
+   */
+  readonly inlineDecorator = (fn: Delegate, props: { partials?: Record<string, Delegate> }, container: { partials: Record<string, Delegate> }, options: { args: unknown[]; fn: Delegate }): Delegate => {
+    let wrapped = fn
+    if (!props.partials) {
+      const partials: Record<string, Delegate> = {}
+      props.partials = partials
+      // as Handlebars' own: the partials defined here are known while the program runs
+      wrapped = (context, runOptions) => {
+        const original = container.partials
+        container.partials = Handlebars.Utils.extend({}, original, partials)
+        const output = fn(context, runOptions)
+        container.partials = original
+        return output
+      }
+    }
+    const frame = this.frames[this.frames.length - 1]
+    const body = options.fn
+    props.partials[String(options.args[0])] = frame ? (context, inlineOptions = {}) => this.mark(frame, inlineOptions, true, this.run(frame, () => body(context, inlineOptions))) : body
+    return wrapped
+  }
+
+  /** A partial's output, with marks around it in a traced render. */
+  private mark(frame: Frame, options: PartialOptions, block: boolean, output: string): string {
+    if (!this.tracing || output === '') return output
+    // code whose source is not known cannot be traced: the trace fails (see trace)
+    if (frame.source === undefined) throw new Error('no source to trace')
+    const newline = output.endsWith('\n')
+    const id = this.tracing.push({ file: frame.file, source: frame.source, indent: options.indent ?? '', includedFrom: frame.includedFrom, newline, block }) - 1
+    // the close mark before a final newline: Handlebars indents every line but an empty last one
+    return newline ? `${OPEN}${id}${ID_END}${output.slice(0, -1)}${CLOSE}\n` : `${OPEN}${id}${ID_END}${output}${CLOSE}`
+  }
+
+  /**
+   * `{{#> layout}}content{{/layout}}`: the content is the includer's code
+   * that the partial runs (Handlebars made the partial a data frame of its
+   * own for it). The inline partials defined in it are, too: see inlineDecorator.
    */
   private keepBlockWith(includer: Frame, options: PartialOptions): void {
     const block = options.data?.['partial-block']
     if (options.data && typeof block === 'function') {
-      options.data['partial-block'] = (context: unknown, blockOptions?: PartialOptions) => this.run(includer, () => (block as Delegate)(context, blockOptions))
-    }
-    const inline = options.fn?.partials
-    if (!inline || !options.partials) return
-    for (const name of Object.keys(inline)) {
-      const defined = options.partials[name] as Delegate
-      options.partials[name] = (context, inlineOptions) => this.run(includer, () => defined(context, inlineOptions))
+      options.data['partial-block'] = (context: unknown, blockOptions: PartialOptions = {}) =>
+        this.mark(includer, blockOptions, true, this.run(includer, () => (block as Delegate)(context, blockOptions)))
     }
   }
 
@@ -164,6 +197,7 @@ interface TraceEntry {
   includedFrom: string[]
   /** The output ended with a newline, which follows its close mark. */
   newline: boolean
+  block: boolean
 }
 
 /** The text of a traced render without its marks, and the spans they marked; undefined if the marks do not add up. */
@@ -188,7 +222,7 @@ function unmark(marked: string, entries: TraceEntry[]): TracedRender | undefined
     const entry = entries[Number(marked.slice(mark.index + 1, idEnd))]
     if (idEnd === -1 || !entry) return undefined
     const parent = open[open.length - 1]?.span
-    const span: PartialSpan = { file: entry.file, source: entry.source, start: length, end: -1, indent: (parent?.indent ?? '') + entry.indent, includedFrom: entry.includedFrom }
+    const span: PartialSpan = { file: entry.file, source: entry.source, start: length, end: -1, indent: (parent?.indent ?? '') + entry.indent, includedFrom: entry.includedFrom, block: entry.block }
     open.push({ span, newline: entry.newline })
     spans.push(span)
     from = idEnd + 1
