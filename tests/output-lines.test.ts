@@ -73,4 +73,10 @@ Lines("the block of a {{#> partial}}, and an inline partial, are looked for in t
   assert.is(locateRendered(inline, { layout: 'apiVersion: v1\nkind: ConfigMap\ndata:\n{{> slot}}\n' }, {}, 5, 6), 'templates/web/cm.yaml.hbs:3:6: bad')
 })
 
+Lines('no guess at the same line below a {{> …}} with whitespace control: the ~ takes line breaks away', () => {
+  const source = 'apiVersion: v1\nkind: List\nitems:\n- x\n{{~> p}}\n- {{quote "a"}}\n- {{quote "b"}} ]\n'
+  // rendered line 8 is template line 7; line 6 fits its text too
+  assert.is(locateRendered(source, { p: '\n- p1\n- p2\n' }, {}, 8), 'templates/web/cm.yaml.hbs: bad; it is on line 8 of what the template rendered: - "b" ]')
+})
+
 Lines.run()

@@ -112,8 +112,8 @@ function offsetOfLine(text: string, line: number): number | undefined {
  * The line of the unit's source that line k of its output would be, had no
  * partial it includes moved it: a partial's output takes the place of its
  * `{{> …}}`, which took one line when alone on it. Undefined when a partial
- * above was called some other way (a `{{#> …}}` block, from another file),
- * or the unit is a block.
+ * above was called some other way (a `{{#> …}}` block, from another file,
+ * with whitespace control), or the unit is a block.
  */
 function expectedLine(unit: Unit, spans: PartialSpan[], rendered: string, lineStart: number, k: number): number | undefined {
   // the block of a {{#> …}} or an inline partial starts at some line of its file, not at the first
@@ -128,7 +128,11 @@ function expectedLine(unit: Unit, spans: PartialSpan[], rendered: string, lineSt
     const site = /:(\d+):(\d+)$/.exec(call.includedFrom[0] ?? '')
     if (!site || call.includedFrom[0] !== `${unit.file}${site[0]}`) return undefined
     const callLine = sourceLines[Number(site[1]) - 1] ?? ''
-    if (!/^\{\{~?\s*>/.test(callLine.slice(Number(site[2]) - 1))) return undefined
+    if (!/^\{\{\s*>[^}]*\}\}/.test(callLine.slice(Number(site[2]) - 1))) return undefined
+    // {{~> …}} or {{> …~}}, or a ~ next to it, takes away line breaks around it: no telling how many
+    const before = sourceLines[Number(site[1]) - 2] ?? ''
+    const after = sourceLines[Number(site[1])] ?? ''
+    if (/~\}\}/.test(callLine) || /\{\{~/.test(callLine) || /~\}\}\s*$/.test(before) || /^\s*\{\{~/.test(after)) return undefined
     const alone = /^\s*\{\{~?\s*>[^}]*\}\}\s*$/.test(callLine)
     moved += rendered.slice(call.start, call.end).split('\n').length - 1 - (alone ? 1 : 0)
   }
