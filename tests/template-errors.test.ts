@@ -120,6 +120,11 @@ Partials('an inline partial is the code of the file that defines it, whichever p
   assert.is(errorOf('{{> a}}\n', partials), `templates/_partials/a.hbs:2:4: quote was given a value that is not defined (included from ${FILE}:1:1)`)
 })
 
+Partials('a partial that includes itself without end: the repeated call once, with how many times', () => {
+  const line = errorOf('a: 1\n{{> layout}}\n', [partial('layout', 'x: 1\n{{> layout}}\n')]) ?? ''
+  assert.match(line, new RegExp(`^templates/_partials/layout\\.hbs: Maximum call stack size exceeded \\(included from templates/_partials/layout\\.hbs:2:1 \\(\\d+ times\\), from ${FILE.replace(/\./g, '\\.')}:2:1\\)$`))
+})
+
 Partials('the output is what Handlebars renders: indentation of a partial alone on its line, nested partials, loops', () => {
   const partials = [partial('labels', 'a: 1\nb: 2\n'), partial('two', 'c: 3\n  {{> labels}}\nd: 4\n')]
   const source = 'top:\n  {{> labels}}\nx: {{> labels}}\n    {{> two}}\n{{#each options.list}}\n  - {{> labels}}\n{{/each}}\n'

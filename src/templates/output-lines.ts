@@ -1,4 +1,5 @@
 import { HomelabError } from '../errors.js'
+import { includedFromText } from './partial-calls.js'
 import type { PartialSpan, TracedRender } from './partial-calls.js'
 
 /**
@@ -76,7 +77,7 @@ export function locateInTemplate(
   const cut = k === 1 ? unit.start - lineStart : text.startsWith(unit.indent) ? unit.indent.length : 0
   const output = text.slice(cut, Math.max(cut, unit.end - lineStart))
   const line = sourceLineOf(unit.source, output, expectedLine(unit, spans, rendered, lineStart, k))
-  const included = unit.includedFrom.length > 0 ? ` (included from ${unit.includedFrom.join(', from ')})` : ''
+  const included = includedFromText(unit.includedFrom)
   if (line !== undefined) {
     const source = unit.source.split('\n')[line - 1] ?? ''
     const firstTag = source.indexOf('{{')

@@ -182,12 +182,33 @@ export class PartialCalls {
       placed = templateError(error, frame.file)
     }
     if (frame.includedFrom.length === 0) return placed
-    return new HomelabError(`${placed.message} (included from ${frame.includedFrom.join(', from ')})`, {
+    return new HomelabError(`${placed.message}${includedFromText(frame.includedFrom)}`, {
       location: placed.location,
       hint: placed.hint,
       cause: error,
     })
   }
+}
+
+/** How many includes an error names: a partial that includes itself without end makes thousands. */
+const SHOWN_INCLUDES = 4
+
+/**
+ * ` (included from a:1:2, from b:3:4)` for these includes, innermost first,
+ * '' for none: the same call over and over once, with how many times, and
+ * the first few calls only.
+ */
+export function includedFromText(includedFrom: readonly string[]): string {
+  const folded: Array<{ at: string; times: number }> = []
+  for (const at of includedFrom) {
+    const last = folded[folded.length - 1]
+    if (last?.at === at) last.times++
+    else folded.push({ at, times: 1 })
+  }
+  if (folded.length === 0) return ''
+  const shown = folded.slice(0, SHOWN_INCLUDES).map(({ at, times }) => (times > 1 ? `${at} (${times} times)` : at))
+  const more = folded.length - SHOWN_INCLUDES
+  return ` (included from ${shown.join(', from ')}${more > 0 ? `, and ${more} more` : ''})`
 }
 
 interface TraceEntry {
