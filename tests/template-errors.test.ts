@@ -125,6 +125,12 @@ Partials('a partial that includes itself without end: the repeated call once, wi
   assert.match(line, new RegExp(`^templates/_partials/layout\\.hbs: Maximum call stack size exceeded \\(included from templates/_partials/layout\\.hbs:2:1 \\(\\d+ times\\), from ${FILE.replace(/\./g, '\\.')}:2:1\\)$`))
 })
 
+Partials('the helper that partial calls go through cannot be called by a template', () => {
+  for (const source of ['a: {{[partial call site] options.a}}\n', 'a: {{[partial call site]}}\n', 'a: {{#[partial call site] options.a}}x{{/[partial call site]}}\n']) {
+    assert.is(errorOf(source, [], { options: { a: 1 } }), `${FILE}:1:4: unknown helper "partial call site"`, source)
+  }
+})
+
 Partials('the output is what Handlebars renders: indentation of a partial alone on its line, nested partials, loops', () => {
   const partials = [partial('labels', 'a: 1\nb: 2\n'), partial('two', 'c: 3\n  {{> labels}}\nd: 4\n')]
   const source = 'top:\n  {{> labels}}\nx: {{> labels}}\n    {{> two}}\n{{#each options.list}}\n  - {{> labels}}\n{{/each}}\n'

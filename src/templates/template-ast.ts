@@ -1,6 +1,7 @@
 import type Handlebars from 'handlebars'
 import { HomelabError } from '../errors.js'
 import { HELPER_USAGE } from './helpers.js'
+import { unknownHelperError } from './template-errors.js'
 
 type Program = hbs.AST.Program
 type Node = hbs.AST.Node
@@ -9,7 +10,7 @@ type Node = hbs.AST.Node
  * The helper every `{{> name}}` hands its context through, so that the
  * partial knows the line it was called from: Handlebars gives a partial no
  * location of its call. With a space in its name, a template can reach it
- * only as `[partial call site]`, and then it just hands back its value.
+ * only as `[partial call site]`, which is refused as an unknown helper.
  */
 export const CALL_SITE_HELPER = 'partial call site'
 
@@ -104,6 +105,7 @@ function callsOf(node: Node): Call[] {
 
 function checkCall(call: Call, chained: boolean): void {
   const location = { file: '', line: call.loc.start.line, col: call.loc.start.column + 1 }
+  if (call.name === CALL_SITE_HELPER) throw unknownHelperError(call.name, location)
   // own keys only: a helper may be called "constructor"
   const block = Object.hasOwn(BLOCK_USAGE, call.name) ? BLOCK_USAGE[call.name] : undefined
   if (block !== undefined) {

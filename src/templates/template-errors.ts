@@ -30,10 +30,7 @@ export function templateError(error: unknown, file: string, source?: string): Ho
   }
   const unknownHelper = /You specified knownHelpersOnly, but used the unknown helper (\S+) - (\d+):(\d+)/.exec(message)
   if (unknownHelper) {
-    return new HomelabError(`unknown helper "${unknownHelper[1]}"`, {
-      location: { file, line: Number(unknownHelper[2]), col: Number(unknownHelper[3]) + 1 },
-      hint: `helpers: ${Object.keys(helpers).join(', ')}, and the built-in if, unless, each, with, lookup`,
-    })
+    return unknownHelperError(unknownHelper[1] ?? '', { file, line: Number(unknownHelper[2]), col: Number(unknownHelper[3]) + 1 })
   }
   const partialArguments = /^Unsupported number of partial arguments: (\d+) - (\d+):(\d+)$/.exec(message)
   if (partialArguments) {
@@ -44,6 +41,13 @@ export function templateError(error: unknown, file: string, source?: string): Ho
   const positioned = / - (\d+):(\d+)$/.exec(message)
   return new HomelabError(message.split('\n')[0]?.replace(/ - \d+:\d+$/, '') ?? message, {
     location: positioned ? { file, line: Number(positioned[1]), col: Number(positioned[2]) + 1 } : { file },
+  })
+}
+
+export function unknownHelperError(name: string, location: { file: string; line: number; col: number }): HomelabError {
+  return new HomelabError(`unknown helper "${name}"`, {
+    location,
+    hint: `helpers: ${Object.keys(helpers).join(', ')}, and the built-in if, unless, each, with, lookup`,
   })
 }
 
