@@ -98,6 +98,11 @@ export class PartialCalls {
       const includer = this.frames[this.frames.length - 1] ?? { file: 'a template', includedFrom: [] }
       const site = this.callSite
       this.callSite = undefined
+      if (includer.includedFrom.length >= MAX_DEPTH) {
+        // stopped here, not by running out of stack: Node can crash outright then, rather than throw
+        const message = `partials nest more than ${MAX_DEPTH} deep here${includedFromText(includer.includedFrom)}`
+        throw new HomelabError(message, { location: { file: includer.file, ...site }, hint: 'a partial that includes itself needs a condition that stops it ({{#if}})' })
+      }
       if (options.fn && options.fn !== (Handlebars.VM as unknown as { noop: unknown }).noop) this.keepBlockWith(includer, options)
       const frame = { file, source, includedFrom: [site ? `${includer.file}:${site.line}:${site.col}` : includer.file, ...includer.includedFrom] }
       return this.mark(frame, options, false, this.run(frame, () => compiled(context, options)))
@@ -189,6 +194,9 @@ export class PartialCalls {
     })
   }
 }
+
+/** How deep partials may include partials: deeper is a partial that includes itself without end. */
+const MAX_DEPTH = 100
 
 /** How many includes an error names: a partial that includes itself without end makes thousands. */
 const SHOWN_INCLUDES = 4
