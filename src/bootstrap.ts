@@ -24,7 +24,6 @@ import { render } from './render.js'
 import type { Plan } from './render.js'
 import { countFindings, formatFinding } from './validate/findings.js'
 import { validateRender } from './validate/validate.js'
-import { locate as locateInSource } from './yaml-source.js'
 
 /** One external command of the plan, exactly as it runs. */
 export interface PlannedCommand {
@@ -110,7 +109,7 @@ export async function bootstrap(configPath: string, options: BootstrapOptions = 
     const loaded = await loadConfig(configPath)
     const { config, library } = await resolveConfig(loaded)
     const rendered = render(config, library)
-    const result = planBootstrap(config, rendered, env, (path) => locateInSource(loaded.source, path))
+    const result = planBootstrap(config, rendered, env, config.locateNearest)
     const report = await validateRender({ config, plan: rendered })
     const { errors, warnings } = countFindings(report.findings)
     const first = report.findings.find((finding) => finding.severity === 'error')

@@ -150,6 +150,7 @@ export async function resolveConfig(
     apps,
     disabled,
     locate: (path) => locateIfSet(source, path),
+    locateNearest: (path) => locate(source, path),
   }
   return { config, library }
 }

@@ -94,4 +94,6 @@ export interface ResolvedConfig {
   disabled: string[]
   /** Where the config sets the value at `path`, for errors found after resolving; undefined when it does not set it. */
   locate: (path: YamlPath) => SourceLocation | undefined
+  /** Where the value at `path` sits, or its nearest parent the config has: for errors about a setting that may come from the defaults. */
+  locateNearest: (path: YamlPath) => SourceLocation
 }

@@ -23,14 +23,8 @@ import type { SourceFinding } from './findings.js'
  * did (at the setting).
  */
 export function findBootstrapProblems(config: ResolvedConfig, plan: Plan): SourceFinding[] {
-  // bootstrap locates in the config's YAML, falling back to the nearest node it has: so does this
-  const locate: Locate = (path) => {
-    for (let length = path.length; length > 0; length--) {
-      const at = config.locate(path.slice(0, length))
-      if (at) return at
-    }
-    return undefined
-  }
+  // where bootstrap's errors point: the setting, else the nearest node the config has
+  const locate: Locate = config.locateNearest
   const findings: SourceFinding[] = []
   const target = fluxTargetFinding(config, locate)
   if (target) findings.push(target)
