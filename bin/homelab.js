@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../dist/bundle/main.js'
+import { start } from '../dist/start.js'
 
-main(process.argv)
+start(process.argv)

@@ -1,11 +1,13 @@
 /**
  * Build step (after tsc): bundle the CLI, with the libraries it always loads
- * (yaml, handlebars, cac, globby), into a few files under dist/bundle/, which
- * bin/homelab.js runs. Node then reads a handful of files at start-up instead
- * of some 260, which takes about 100 ms off every command. Each command stays
- * its own chunk, loaded when it runs, as does ajv (loaded when a schema is
- * compiled). Libraries found at run time or used by a few commands stay
- * outside: simple-git, execa, kubernetes-models.
+ * (yaml, handlebars, cac, globby, ajv), into one CommonJS file,
+ * dist/bundle/homelab.cjs, which start.ts runs. Node then reads one file at
+ * start-up instead of some 260 (about 100 ms off every command), and
+ * start.ts can keep V8's compiled code of it between runs, which Node 20
+ * cannot do for ES modules. The commands' modules stay behind lazy imports
+ * inside it: a command only runs the code it uses. Libraries found at run
+ * time or used by a few commands stay outside: simple-git, execa,
+ * kubernetes-models.
  *
  * dist/bundle/code-fingerprint.txt records a hash of the bundle and of the
  * validators compiled from schemas (dist/config/*.cjs), which the render memo
@@ -15,27 +17,30 @@ import { createHash } from 'node:crypto'
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { BUNDLE } from './start.js'
 
-/** Where the bundle goes, beside dist/cli and dist/config: paths relative to a module (`../../schema`) work from either. */
-const BUNDLE_DIR = new URL('./bundle/', import.meta.url)
 /** The bundle's fingerprint file, which render-cache.ts reads from beside itself. */
 const CODE_FINGERPRINT_FILE = 'code-fingerprint.txt'
 
 async function bundle(): Promise<void> {
   const { build } = await import('esbuild')
-  const outdir = fileURLToPath(BUNDLE_DIR)
+  const outdir = path.dirname(BUNDLE)
   rmSync(outdir, { recursive: true, force: true })
   await build({
     entryPoints: [fileURLToPath(new URL('./cli/main.js', import.meta.url))],
-    outdir,
+    outfile: BUNDLE,
     bundle: true,
-    splitting: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
     external: ['simple-git', 'execa', 'kubernetes-models', 'kubernetes-models/*'],
-    // the CommonJS libraries inside call require() for Node's modules
-    banner: { js: "import { createRequire as __homelabCreateRequire } from 'node:module'; const require = __homelabCreateRequire(import.meta.url);" },
+    // import() of a library outside (execa, simple-git) becomes require(): a script run from V8's code cache
+    // (start.ts) has lost what import() needs in Node 20 ("A dynamic import callback was not specified"), and
+    // Node from 20.19 (package.json's engines) requires ES modules such as execa
+    supported: { 'dynamic-import': false },
+    // the modules find files beside them (../../schema, code-fingerprint.txt) from import.meta.url: the bundle's own
+    define: { 'import.meta.url': '__homelabModuleUrl' },
+    banner: { js: "var __homelabModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
     // Handlebars loads the source-map library at start-up for a feature homelab does not use
     // (source maps of compiled templates), and falls back to its own code when it is missing
     plugins: [{ name: 'no-source-map', setup: (b) => {
@@ -51,7 +56,7 @@ async function bundle(): Promise<void> {
     logLevel: 'warning',
   })
   const hash = createHash('sha256')
-  for (const file of readdirSync(outdir).sort()) if (file.endsWith('.js')) hash.update(file).update(readFileSync(path.join(outdir, file)))
+  hash.update(path.basename(BUNDLE)).update(readFileSync(BUNDLE))
   // and the validators the build compiled from schemas, which the bundle loads from dist/config
   const validators = fileURLToPath(new URL('./config/', import.meta.url))
   for (const file of readdirSync(validators).sort()) if (file.endsWith('.cjs')) hash.update(file).update(readFileSync(path.join(validators, file)))

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto'
 import { lstatSync, readFileSync, readdirSync } from 'node:fs'
 import type { Dirent } from 'node:fs'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { cacheDir, cacheEnabled } from './cache-dir.js'
 import { CONFIG_SCHEMA_PATH, templatesDirOf } from './config/paths.js'
 import type { ResolvedApp, ResolvedConfig } from './config/types.js'
 import { compare } from './order.js'
@@ -321,10 +321,6 @@ function settled(status: Status): boolean {
   return status[3] < Date.now() - STAT_SETTLE_MS
 }
 
-function cacheEnabled(): boolean {
-  return process.env.HOMELAB_CACHE !== '0'
-}
-
 /** The memo file of an output folder (absolute path). */
 function memoFile(outDir: string): string {
   return path.join(cacheDir(), `${sha256(outDir).slice(0, 24)}.json`)
@@ -361,12 +357,6 @@ export async function renderInputs(configPath: string): Promise<string | undefin
   } catch {
     return undefined
   }
-}
-
-function cacheDir(): string {
-  if (process.env.HOMELAB_CACHE_DIR) return path.resolve(process.env.HOMELAB_CACHE_DIR)
-  const base = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache')
-  return path.join(base, 'homelab')
 }
 
 function sha256(data: FileContent | string): string {

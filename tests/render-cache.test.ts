@@ -28,6 +28,9 @@ async function fresh(dir: string) {
   return tree
 }
 
+/** The memo files in a cache folder (the code cache, start.ts, keeps its files in code/ beside them). */
+const memoFiles = (cacheDir: string) => readdirSync(cacheDir).filter((file) => file.endsWith('.json'))
+
 const written = (stdout: string) => Number(/ (\d+) written/.exec(stdout)?.[1])
 
 Memo('records every app with the hashes of its files, outside the output folder', async () => {
@@ -35,8 +38,9 @@ Memo('records every app with the hashes of its files, outside the output folder'
   const cache = tempDir()
   try {
     await render(dir, cache)
-    const [file] = readdirSync(cache)
+    const [file, ...more] = memoFiles(cache)
     assert.ok(file, 'one memo file')
+    assert.equal(more, [])
     const memo = JSON.parse(readFileSync(path.join(cache, file as string), 'utf8')) as { apps: Record<string, { files: Array<[string, string]> }> }
     assert.equal(Object.keys(memo.apps).sort(), ['cert-issuers', 'cert-manager', 'cluster-base', 'homepage', 'toolbox', 'traefik', 'whoami'])
     for (const [id, entry] of Object.entries(memo.apps)) {
@@ -56,7 +60,7 @@ Memo('render --check records only the apps whose files the folder already holds 
   const dir = copyExample()
   const cache = tempDir()
   // no memo file at all is a memo of no apps
-  const memoApps = () => readdirSync(cache).flatMap((file) => Object.keys((JSON.parse(readFileSync(path.join(cache, file), 'utf8')) as { apps: object }).apps)).sort()
+  const memoApps = () => memoFiles(cache).flatMap((file) => Object.keys((JSON.parse(readFileSync(path.join(cache, file), 'utf8')) as { apps: object }).apps)).sort()
   try {
     const check = () => runCli(['render', '--check', '--out', 'out'], { cwd: dir, env: { HOMELAB_CACHE_DIR: cache } })
     assert.is((await check()).code, 3, 'an empty folder differs')
@@ -119,7 +123,7 @@ Memo('settled files are known by their status; a same-size edit with the old mti
   const cache = tempDir()
   try {
     await render(dir, cache)
-    const memoFile = path.join(cache, readdirSync(cache)[0] as string)
+    const memoFile = path.join(cache, memoFiles(cache)[0] as string)
     const statuses = () => {
       const memo = JSON.parse(readFileSync(memoFile, 'utf8')) as { apps: Record<string, { files: Array<[string, string, unknown?]> }> }
       return Object.values(memo.apps).flatMap((entry) => entry.files.map((file) => file[2]))
@@ -318,7 +322,7 @@ Memo('a damaged memo is ignored', async () => {
   const cache = tempDir()
   try {
     await render(dir, cache)
-    for (const file of readdirSync(cache)) writeFileSync(path.join(cache, file), '{ not json')
+    for (const file of memoFiles(cache)) writeFileSync(path.join(cache, file), '{ not json')
     writeFileSync(path.join(dir, 'out', 'apps', 'toolbox', 'deployment.yaml'), 'stale\n')
     await render(dir, cache)
     assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { debugEnabled, write } from './output.js'
 
 /**
  * The entry point of the `homelab` binary. `--version` is answered here,
@@ -11,6 +12,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const { runCli } = await import('./index.js')
   await runCli(argv)
+}
+
+/** A `debug:` line on stderr under DEBUG=homelab, for what happens before and after the CLI runs (start.ts). */
+export function debugNote(line: string): void {
+  if (debugEnabled()) write(`debug: ${line}\n`, process.stderr)
 }
 
 /** The version in package.json. */

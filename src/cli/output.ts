@@ -42,7 +42,7 @@ export function redactStreams(): void {
   }
 }
 
-/** DEBUG=homelab (or a list with homelab in it): stack traces, kept work folders, what the render memo decided. */
+/** DEBUG=homelab (or a list with homelab in it): stack traces, kept work folders, what the render memo and the code cache decided. */
 export function debugEnabled(): boolean {
   return /(^|,)homelab(,|$)/.test(process.env.DEBUG ?? '')
 }

@@ -40,7 +40,8 @@ async function precompile(): Promise<void> {
   writeFileSync(PRECOMPILED_VALIDATOR, `${code}\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(schemaText))};\n`)
 }
 
+// run by the build; no top-level await, which the CommonJS bundle this module is also part of cannot hold
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await precompile()
-  await precompileStatic()
+  // a failure rejects unhandled: Node prints it and the build exits 1
+  void precompile().then(precompileStatic)
 }
