@@ -1,9 +1,9 @@
 /**
- * Build step (after tsc): bundle the CLI, with the libraries it always loads
- * (yaml, handlebars, cac, globby, ajv), into one CommonJS file,
- * dist/bundle/homelab.cjs, which start.ts runs. Node then reads one file at
- * start-up instead of some 260 (about 100 ms off every command), and
- * start.ts can keep V8's compiled code of it between runs, which Node 20
+ * Build step (after tsc): bundle the CLI (cli/index.ts), with the libraries
+ * it always loads (yaml, handlebars, cac, globby, ajv), into one CommonJS
+ * file, dist/bundle/homelab.cjs, which code-cache.ts runs. Node then reads one
+ * file at start-up instead of some 260 (about 100 ms off every command), and
+ * code-cache.ts can keep V8's compiled code of it between runs, which Node 20
  * cannot do for ES modules. The commands' modules stay behind lazy imports
  * inside it: a command only runs the code it uses. Libraries found at run
  * time or used by a few commands stay outside: simple-git, execa,
@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BUNDLE } from './start.js'
+import { BUNDLE } from './code-cache.js'
 
 /** The bundle's fingerprint file, which render-cache.ts reads from beside itself. */
 const CODE_FINGERPRINT_FILE = 'code-fingerprint.txt'
@@ -27,7 +27,7 @@ async function bundle(): Promise<void> {
   const outdir = path.dirname(BUNDLE)
   rmSync(outdir, { recursive: true, force: true })
   await build({
-    entryPoints: [fileURLToPath(new URL('./cli/main.js', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL('./cli/index.js', import.meta.url))],
     outfile: BUNDLE,
     bundle: true,
     format: 'cjs',
@@ -35,7 +35,7 @@ async function bundle(): Promise<void> {
     target: 'node20',
     external: ['simple-git', 'execa', 'kubernetes-models', 'kubernetes-models/*'],
     // import() of a library outside (execa, simple-git) becomes require(): a script run from V8's code cache
-    // (start.ts) has lost what import() needs in Node 20 ("A dynamic import callback was not specified"), and
+    // (code-cache.ts) has lost what import() needs in Node 20 ("A dynamic import callback was not specified"), and
     // Node from 20.19 (package.json's engines) requires ES modules such as execa
     supported: { 'dynamic-import': false },
     // the modules find files beside them (../../schema, code-fingerprint.txt) from import.meta.url: the bundle's own

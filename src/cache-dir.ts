@@ -3,7 +3,7 @@ import path from 'node:path'
 
 /**
  * Where homelab keeps what it can always compute again: the render memo
- * (render-cache.ts) and the compiled code (start.ts). HOMELAB_CACHE_DIR, else
+ * (render-cache.ts) and the compiled code (code-cache.ts). HOMELAB_CACHE_DIR, else
  * $XDG_CACHE_HOME/homelab, else ~/.cache/homelab.
  */
 export function cacheDir(): string {

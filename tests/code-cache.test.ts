@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert'
 import { ROOT, removeDir, runCli, tempDir } from './helpers/cli.ts'
 
 /**
- * The code cache (start.ts): the second run of a command starts from what V8
+ * The code cache (code-cache.ts): the second run of a command starts from what V8
  * compiled in the first, and a cache that cannot be used never changes what
  * a command does.
  */

@@ -28,7 +28,7 @@ async function fresh(dir: string) {
   return tree
 }
 
-/** The memo files in a cache folder (the code cache, start.ts, keeps its files in code/ beside them). */
+/** The memo files in a cache folder (the code cache, code-cache.ts, keeps its files in code/ beside them). */
 const memoFiles = (cacheDir: string) => readdirSync(cacheDir).filter((file) => file.endsWith('.json'))
 
 const written = (stdout: string) => Number(/ (\d+) written/.exec(stdout)?.[1])

@@ -6,6 +6,9 @@ import { redactStreams } from './output.js'
 import { checkGivenOnce, longFlag, optionsInPlay, readArgs, switchError, switchesAlone, useSwitches, useValuesAsWritten } from './parse-args.js'
 import type { Positional } from './parse-args.js'
 
+// for code-cache.ts, which runs this module from the bundle
+export { debugNote } from './output.js'
+
 /** Options every command takes. */
 export interface GlobalOptions {
   config: string

@@ -1,22 +1,22 @@
 import { readFileSync } from 'node:fs'
-import { debugEnabled, write } from './output.js'
+
+/** The command-line interface (cli/index.ts), as its module or from the bundle (code-cache.ts). */
+export interface Cli {
+  runCli(argv: readonly string[]): Promise<void>
+}
 
 /**
  * The entry point of the `homelab` binary. `--version` is answered here,
- * before the CLI and its modules load, so it costs no more than starting node.
+ * before the CLI and its modules load (or the bundle is read), so it costs
+ * no more than starting node.
  */
-export async function main(argv: readonly string[]): Promise<void> {
+export async function main(argv: readonly string[], loadCli: () => Cli | Promise<Cli> = () => import('./index.js')): Promise<void> {
   if (wantsVersion(argv.slice(2))) {
     process.stdout.write(`homelab ${version()}\n`)
     return
   }
-  const { runCli } = await import('./index.js')
+  const { runCli } = await loadCli()
   await runCli(argv)
-}
-
-/** A `debug:` line on stderr under DEBUG=homelab, for what happens before and after the CLI runs (start.ts). */
-export function debugNote(line: string): void {
-  if (debugEnabled()) write(`debug: ${line}\n`, process.stderr)
 }
 
 /** The version in package.json. */

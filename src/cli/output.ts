@@ -47,6 +47,11 @@ export function debugEnabled(): boolean {
   return /(^|,)homelab(,|$)/.test(process.env.DEBUG ?? '')
 }
 
+/** A `debug:` line on stderr under DEBUG=homelab, for what happens before the CLI runs and after it (code-cache.ts). */
+export function debugNote(line: string): void {
+  if (debugEnabled()) write(`debug: ${line}\n`, process.stderr)
+}
+
 /**
  * Times a command's steps for DEBUG=homelab: each call ends the step named,
  * which ran since the one before (the first: since the timer was made);
