@@ -416,6 +416,15 @@ Cli('the help lists the exit codes; render --help and diff --help say when they 
   assert.not.match((await runCli(['graph', '--help'])).stdout, /Exit codes/)
 })
 
+Cli('the help names the environment variables homelab reads', async () => {
+  const help = (await runCli(['--help'])).stdout
+  const section = help.slice(help.indexOf('\nEnvironment:\n'))
+  for (const name of ['HOMELAB_GIT_TOKEN', 'HOMELAB_CACHE_DIR', 'HOMELAB_CACHE=0', 'DEBUG=homelab', 'NO_COLOR']) assert.match(section, `\n  ${name} `)
+  // bootstrap's token variables, as flux-provider.ts reads them
+  assert.match(section, '\n  GITHUB_TOKEN, GITLAB_TOKEN, GITEA_TOKEN, BITBUCKET_TOKEN, GIT_PASSWORD\n ')
+  assert.not.match((await runCli(['render', '--help'])).stdout, 'Environment')
+})
+
 Cli('no command: homelab alone prints the help (exit 0); options without a command are a usage error', async () => {
   const alone = await runCli([])
   assert.is(alone.code, 0, alone.stderr)

@@ -1,5 +1,6 @@
 import { cac } from 'cac'
 import type { Command } from 'cac'
+import { TOKEN_ENV } from '../flux-provider.js'
 import { registerSecretsFromEnv } from '../redact.js'
 import { UsageError, handleError } from './handle-error.js'
 import { redactStreams } from './output.js'
@@ -22,6 +23,17 @@ const EXIT_CODES = [
   '  3  differences found (render --check, diff)',
 ].join('\n')
 
+/** The environment variables homelab reads, for `homelab --help`. */
+const ENVIRONMENT = [
+  '  HOMELAB_GIT_TOKEN  publish, diff --repo: the token for an HTTPS manifest repository; never printed',
+  `  ${Object.values(TOKEN_ENV).join(', ')}`,
+  '                     bootstrap: the token flux bootstrap uses, by provider; never printed',
+  '  HOMELAB_CACHE_DIR  where the render memo and the compiled code are kept (default: $XDG_CACHE_HOME/homelab, else ~/.cache/homelab)',
+  '  HOMELAB_CACHE=0    keep and use neither: render every app, compile the code on every run',
+  '  DEBUG=homelab      stack traces, what the caches decided, how long each step took',
+  '  NO_COLOR           no colours',
+].join('\n')
+
 /** The exit code particular to a command, for its --help. */
 const COMMAND_EXIT_CODES: Record<string, string> = {
   render: '  3  --check: the output folder differs from a fresh render',
@@ -34,13 +46,14 @@ export function createCli() {
   cli.option('--config <file>', 'The homelab config; templates/ is read from beside it', { default: 'homelab.config.yaml' })
   cli.option('-v, --version', 'Print the version')
   // cac leaves a command's description out of `homelab <command> --help`: put it under the usage line;
-  // the exit codes follow the options
+  // the exit codes follow the options, and the environment the whole help
   cli.help((sections) => {
     const command = cli.matchedCommand
     if (command?.description) sections.splice(2, 0, { body: command.description })
     const exitCodes = command ? COMMAND_EXIT_CODES[command.name] : EXIT_CODES
     const options = sections.findIndex((section) => section.title === 'Options')
     if (exitCodes) sections.splice(options < 0 ? sections.length : options + 1, 0, { title: 'Exit codes', body: exitCodes })
+    if (!command) sections.push({ title: 'Environment', body: ENVIRONMENT })
     return sections
   })
 
