@@ -16,13 +16,21 @@
  * A file's name holds a hash of the bundle, Node's version and the platform:
  * V8 checks only the length of the source and its own version, and a cache of
  * other code of the same length would run that other code. V8 refuses a
- * cache made under other flags; it is then saved again. A failure here (no
- * cache folder, a file that cannot be read or written) only means starting
- * without the cache. HOMELAB_CACHE=0 turns it off; DEBUG=homelab says what
- * happened (through the CLI's output, cli/main.ts).
+ * cache made under other flags; it is then saved again.
+ *
+ * V8 runs what a cache holds without checking it further, so a cache is code:
+ * a file is used only when it, and its folder, belong to the user running
+ * homelab and no one else can write them (a HOMELAB_CACHE_DIR on a shared
+ * /tmp, say, could otherwise hand a command someone else's code), and when
+ * the SHA-256 written before its content still matches (a damaged file is
+ * never handed to V8). A failure here (no cache folder, a file that cannot be
+ * read or written, or is not safe to use) only means starting without the
+ * cache. HOMELAB_CACHE=0 turns it off; DEBUG=homelab says what happened
+ * (through the CLI's output, cli/output.ts).
  */
 import { createHash } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import type { Stats } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -44,7 +52,8 @@ interface Bundle extends Cli {
 export function loadBundle(argv: readonly string[]): Bundle {
   const source = readFileSync(BUNDLE, 'utf8')
   const cacheFile = cacheEnabled() ? codeCacheFile(source, argv) : undefined
-  const cachedData = cacheFile === undefined ? undefined : readIfThere(cacheFile)
+  const cached = cacheFile === undefined ? undefined : readCodeCache(cacheFile)
+  const cachedData = typeof cached === 'object' ? cached : undefined
   // CommonJS's own wrapper, on a line of its own so that line numbers (and the source map) stay the bundle's
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {\n${source}\n})`, {
     filename: BUNDLE,
@@ -55,7 +64,7 @@ export function loadBundle(argv: readonly string[]): Bundle {
   ;(script.runInThisContext() as (...args: unknown[]) => void)(bundle.exports, createRequire(BUNDLE), bundle, BUNDLE, path.dirname(BUNDLE))
   if (cacheFile !== undefined) {
     const used = cachedData !== undefined && !script.cachedDataRejected
-    const state = used ? 'started from' : cachedData === undefined ? 'none yet at' : 'refused by V8 at'
+    const state = used ? 'started from' : cachedData === undefined ? (cached ?? 'none yet at') : 'refused by V8 at'
     bundle.exports.debugNote(`code cache: ${state} ${cacheFile}`)
     if (!used) process.once('exit', (code) => COMPLETE_RUN.has(code) && bundle.exports.debugNote(saveCodeCache(script, cacheFile)))
   }
@@ -73,12 +82,30 @@ function codeCacheFile(source: string, argv: readonly string[]): string {
   return path.join(cacheDir(), 'code', `${hash.slice(0, 24)}-${name}.bin`)
 }
 
-function readIfThere(file: string): Buffer | undefined {
+/** Where a cache file stands when it cannot be used, as DEBUG=homelab says it. */
+type Unusable = 'none yet at' | 'not used, as not only its owner can write it:' | 'damaged, not used:'
+
+const DIGEST_BYTES = 32
+
+/** The code V8 compiled, saved by saveCodeCache: checked to be the user's own and whole. */
+function readCodeCache(file: string): Buffer | Unusable {
+  let status: Stats | undefined
   try {
-    return readFileSync(file)
+    status = lstatSync(file, { throwIfNoEntry: false })
+    if (!status) return 'none yet at'
+    if (!status.isFile() || !ownOnly(status) || !ownOnly(lstatSync(path.dirname(file)))) return 'not used, as not only its owner can write it:'
+    const saved = readFileSync(file)
+    const data = saved.subarray(DIGEST_BYTES)
+    return saved.length > DIGEST_BYTES && createHash('sha256').update(data).digest().equals(saved.subarray(0, DIGEST_BYTES)) ? data : 'damaged, not used:'
   } catch {
-    return undefined
+    return 'none yet at'
   }
+}
+
+/** A file or folder of the user running homelab that no one else can write (where there are users: not on Windows). */
+function ownOnly(status: Stats): boolean {
+  const uid = process.getuid?.()
+  return uid === undefined || (status.uid === uid && (status.mode & 0o022) === 0)
 }
 
 /**
@@ -91,9 +118,10 @@ function saveCodeCache(script: vm.Script, file: string): string {
   const dir = path.dirname(file)
   const hash = path.basename(file).split('-')[0]
   try {
-    mkdirSync(dir, { recursive: true })
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
     const temp = `${file}.${process.pid}.tmp`
-    writeFileSync(temp, script.createCachedData())
+    const data = script.createCachedData()
+    writeFileSync(temp, Buffer.concat([createHash('sha256').update(data).digest(), data]), { mode: 0o600 })
     renameSync(temp, file)
     for (const name of readdirSync(dir)) if (!name.startsWith(`${hash}-`)) rmSync(path.join(dir, name), { force: true })
     return `code cache: saved ${file}`

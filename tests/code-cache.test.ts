@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -58,19 +58,46 @@ CodeCache('each command has its own file; a run that failed saves nothing', asyn
   }
 })
 
-CodeCache('a damaged cache is refused by V8 and saved again; the command runs as without it', async () => {
+CodeCache('a damaged cache never reaches V8; one V8 refuses (other flags) is saved again; the command runs as without either', async () => {
   const cache = tempDir()
   try {
     const first = await graph(cache)
     const saved = path.join(cache, 'code', codeFiles(cache)[0] as string)
     const good = readFileSync(saved)
-    for (const damaged of [good.subarray(0, good.length >> 1), Buffer.alloc(good.length, 7), Buffer.alloc(0)]) {
+    const flipped = Buffer.from(good)
+    flipped[good.length >> 1] ^= 1
+    for (const damaged of [flipped, good.subarray(0, good.length >> 1), Buffer.alloc(good.length, 7), Buffer.alloc(0)]) {
       writeFileSync(saved, damaged)
       const run = await graph(cache)
-      assert.match(run.stderr, `debug: code cache: refused by V8 at ${saved}\n`)
+      assert.match(run.stderr, `debug: code cache: damaged, not used: ${saved}\n`)
       assert.match(run.stderr, `debug: code cache: saved ${saved}\n`)
       assert.is(run.stdout, first.stdout)
       assert.match((await graph(cache)).stderr, `debug: code cache: started from ${saved}\n`)
+    }
+    // V8 keeps a hash of its flags in the cache: another heap limit is another cache
+    const otherFlags = await graph(cache, { NODE_OPTIONS: '--max-old-space-size=300' })
+    assert.match(otherFlags.stderr, `debug: code cache: refused by V8 at ${saved}\n`)
+    assert.match(otherFlags.stderr, `debug: code cache: saved ${saved}\n`)
+    assert.is(otherFlags.stdout, first.stdout)
+  } finally {
+    removeDir(cache)
+  }
+})
+
+CodeCache('a cache is code: one that others can write, or in a folder others can write, is not used; saved ones are private', async () => {
+  if (process.getuid === undefined) return // no file owners to check (Windows)
+  const cache = tempDir()
+  try {
+    await graph(cache)
+    const dir = path.join(cache, 'code')
+    const saved = path.join(dir, codeFiles(cache)[0] as string)
+    assert.is(statSync(saved).mode & 0o077, 0, 'the cache file is the user\'s alone')
+    assert.is(statSync(dir).mode & 0o077, 0, 'its folder too')
+    for (const [target, mode] of [[saved, 0o666], [dir, 0o777]] as const) {
+      chmodSync(target, mode)
+      const run = await graph(cache)
+      assert.match(run.stderr, `debug: code cache: not used, as not only its owner can write it: ${saved}\n`)
+      chmodSync(target, target === dir ? 0o700 : 0o600)
     }
   } finally {
     removeDir(cache)
