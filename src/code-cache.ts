@@ -29,7 +29,7 @@
  * (through the CLI's output, cli/output.ts).
  */
 import { createHash } from 'node:crypto'
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import type { Stats } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
@@ -118,7 +118,9 @@ function saveCodeCache(script: vm.Script, file: string): string {
   const dir = path.dirname(file)
   const hash = path.basename(file).split('-')[0]
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    // the code folder alone is private: the folders above it are the cache folder's, as the memo makes them
+    mkdirSync(path.dirname(dir), { recursive: true })
+    if (!existsSync(dir)) mkdirSync(dir, { mode: 0o700 })
     const temp = `${file}.${process.pid}.tmp`
     const data = script.createCachedData()
     writeFileSync(temp, Buffer.concat([createHash('sha256').update(data).digest(), data]), { mode: 0o600 })

@@ -65,7 +65,8 @@ CodeCache('a damaged cache never reaches V8; one V8 refuses (other flags) is sav
     const saved = path.join(cache, 'code', codeFiles(cache)[0] as string)
     const good = readFileSync(saved)
     const flipped = Buffer.from(good)
-    flipped[good.length >> 1] ^= 1
+    const middle = good.length >> 1
+    flipped[middle] = (flipped[middle] as number) ^ 1
     for (const damaged of [flipped, good.subarray(0, good.length >> 1), Buffer.alloc(good.length, 7), Buffer.alloc(0)]) {
       writeFileSync(saved, damaged)
       const run = await graph(cache)
