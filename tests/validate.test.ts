@@ -382,6 +382,18 @@ Findings('--strict makes a kind with no schema an error', async () => {
   }
 })
 
+Findings('a kind its API group does not have (a misspelt Deployment) is a kind with no schema, not a crash', async () => {
+  const deployment = 'apiVersion: apps/v1\nkind: Deploymnet\nmetadata:\n  name: d\n  namespace: lab\nspec: {}\n'
+  const dir = homelab('  - template: lab', { 'templates/lab/deployment.yaml': deployment })
+  try {
+    const result = await validateJson(dir)
+    assert.is(result.code, 0)
+    assert.equal(result.findings.map((f) => [f.severity, f.rule, f.file, f.kind, f.path]), [['warning', 'no-schema', 'apps/lab/deployment.yaml', 'Deploymnet', 'apiVersion']])
+  } finally {
+    removeDir(dir)
+  }
+})
+
 const Example = suite('validate: the example homelab')
 
 Example('passes without crds/: Flux kinds are warnings, with the hint to run crds pull', async () => {

@@ -11,8 +11,11 @@ interface ModelClass {
 
 const API_VERSION = /^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?\/)?v\d+(?:(?:alpha|beta)\d+)?$/
 const KIND = /^[A-Z][A-Za-z0-9]*$/
-/** Import errors that mean "this package has no such kind". */
-const NOT_FOUND = new Set(['ERR_MODULE_NOT_FOUND', 'ERR_PACKAGE_PATH_NOT_EXPORTED'])
+/**
+ * Errors that mean "this package has no such kind": import()'s, and require()'s (MODULE_NOT_FOUND), which the
+ * bundle uses for every import() (bundle.ts).
+ */
+const NOT_FOUND = new Set(['ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND', 'ERR_PACKAGE_PATH_NOT_EXPORTED'])
 
 const validators = new Map<string, Promise<SchemaValidator | undefined>>()
 
