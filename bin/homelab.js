@@ -1,4 +1,3 @@
 #!/usr/bin/env node
-import { start } from '../dist/start.js'
-
-start(process.argv)
+// CommonJS (bin/package.json): Node starts no ES module loader (src/start.ts)
+require('../dist/bundle/start.cjs').start(process.argv)

@@ -1,7 +1,7 @@
 /**
  * The CLI from the bundle (dist/bundle/homelab.cjs, bundle.ts), started from
  * V8's code cache when there is one (start.ts loads this module once a
- * command needs the CLI).
+ * command needs the CLI; both run from dist/bundle/start.cjs).
  *
  * Every command parses the bundle (about 900 KB) and compiles each function
  * it calls, on every run: about 80 ms of a re-render of 1000 apps after one
@@ -51,8 +51,8 @@ import vm from 'node:vm'
 import { cacheDir, cacheEnabled } from './cache-dir.js'
 import type { Cli } from './cli/main.js'
 
-/** The bundle bundle.ts builds, beside this module's folder. */
-export const BUNDLE = fileURLToPath(new URL('./bundle/homelab.cjs', import.meta.url))
+/** The CLI's bundle: beside this module, which runs bundled into dist/bundle/start.cjs (bundle.ts). */
+const BUNDLE = fileURLToPath(new URL('./homelab.cjs', import.meta.url))
 /** The exit codes of a command that ran its whole course (success; differences found), whose compiled code is worth keeping. */
 const COMPLETE_RUN = new Set([0, 3])
 /** A saved cache: SHA-256 of the rest, then the size of the compiled code when the run that saved it ended (bytes, uint32), then V8's data. */

@@ -1,7 +1,9 @@
 /**
- * What bin/homelab.js runs: cli/main.ts, which answers --version itself,
- * then the CLI from the bundle, through the code cache (code-cache.ts), whose
- * modules load only then.
+ * What bin/homelab.js runs, bundled as CommonJS into dist/bundle/start.cjs
+ * (bundle.ts): cli/main.ts, which answers --version itself, then the CLI from
+ * its bundle through the code cache (code-cache.ts), whose modules load only
+ * then. CommonJS from the first line (bin/ is a CommonJS package): Node then
+ * never starts its ES module loader, about 10 ms of every command.
  */
 import { main } from './cli/main.js'
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 
-/** The command-line interface (cli/index.ts), as its module or from the bundle (code-cache.ts). */
+/** The command-line interface (cli/index.ts), from the bundle (code-cache.ts). */
 export interface Cli {
   runCli(argv: readonly string[]): Promise<void>
 }
@@ -10,7 +10,7 @@ export interface Cli {
  * before the CLI and its modules load (or the bundle is read), so it costs
  * no more than starting node.
  */
-export async function main(argv: readonly string[], loadCli: () => Cli | Promise<Cli> = () => import('./index.js')): Promise<void> {
+export async function main(argv: readonly string[], loadCli: () => Cli | Promise<Cli>): Promise<void> {
   if (wantsVersion(argv.slice(2))) {
     process.stdout.write(`homelab ${version()}\n`)
     return
