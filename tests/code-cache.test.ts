@@ -24,9 +24,9 @@ async function graph(cacheDir: string, extra: NodeJS.ProcessEnv = {}) {
 }
 
 const codeFiles = (cacheDir: string) => readdirSync(path.join(cacheDir, 'code')).sort()
-/** The one cache file a run saved (there must be one). */
-const savedFile = (cacheDir: string) => {
-  const files = codeFiles(cacheDir)
+/** The one cache file a run saved (there must be one), besides the files named. */
+const savedFile = (cacheDir: string, besides: readonly string[] = []) => {
+  const files = codeFiles(cacheDir).filter((name) => !besides.includes(name))
   assert.is(files.length, 1, files.join(', '))
   return path.join(cacheDir, 'code', files[0] as string)
 }
@@ -169,7 +169,9 @@ CodeCache("saving keeps the two newest caches of other bundles per command, remo
   try {
     const dir = path.join(cache, 'code')
     mkdirSync(dir, { mode: 0o700 })
+    const planted: string[] = []
     const plant = (name: string, ageSeconds: number) => {
+      planted.push(name)
       writeFileSync(path.join(dir, name), 'x', { mode: 0o600 })
       const time = Date.now() / 1000 - ageSeconds
       utimesSync(path.join(dir, name), time, time)
@@ -181,19 +183,12 @@ CodeCache("saving keeps the two newest caches of other bundles per command, remo
     plant(`${'5'.repeat(24)}-graph.bin.0123456789abcdef.tmp`, 3600)
     plant('notes.md', 50)
     await graph(cache)
-    const saved = path.basename(savedFileOf(cache))
+    const saved = path.basename(savedFile(cache, planted))
     assert.equal(codeFiles(cache), [`${'2'.repeat(24)}-graph.bin`, `${'3'.repeat(24)}-graph.bin`, `${'4'.repeat(24)}-render.bin`, saved, 'notes.md'].sort())
   } finally {
     removeDir(cache)
   }
 })
-
-/** The cache file of this bundle for graph, among others. */
-function savedFileOf(cacheDir: string): string {
-  const ours = codeFiles(cacheDir).filter((name) => /^[0-9a-f]{24}-graph\.bin$/.test(name) && !/^(\d)\1+-/.test(name))
-  assert.is(ours.length, 1, ours.join(', '))
-  return path.join(cacheDir, 'code', ours[0] as string)
-}
 
 CodeCache('HOMELAB_CACHE=0 or --enable-source-maps keep no code; a cache folder that cannot be written only means starting without it', async () => {
   const cache = tempDir()

@@ -47,7 +47,7 @@ export function debugEnabled(): boolean {
   return /(^|,)homelab(,|$)/.test(process.env.DEBUG ?? '')
 }
 
-/** A `debug:` line on stderr under DEBUG=homelab, for what happens before the CLI runs and after it (code-cache.ts). */
+/** A `debug:` line on stderr under DEBUG=homelab: what the caches decided, how long steps took, what was kept. */
 export function debugNote(line: string): void {
   if (debugEnabled()) write(`debug: ${line}\n`, process.stderr)
 }

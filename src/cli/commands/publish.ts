@@ -1,6 +1,6 @@
 import type { PublishEvent, PublishResult } from '../../publish.js'
 import type { GlobalOptions } from '../index.js'
-import { debugEnabled, dim, formatDuration, green, info, plural, warn, write } from '../output.js'
+import { debugEnabled, debugNote, dim, formatDuration, green, info, plural, warn } from '../output.js'
 
 export interface PublishCommandOptions extends GlobalOptions {
   repo?: string
@@ -27,7 +27,7 @@ function printEvent(event: PublishEvent): void {
       info(`${green('✔')} clone ${event.repository} (branch ${event.branch}) ${took(event.ms)}`)
       break
     case 'workdir':
-      write(`debug: keeping the clone in ${event.dir}\n`, process.stderr)
+      debugNote(`keeping the clone in ${event.dir}`)
       break
     case 'synced': {
       const { added, changed, removed } = event.changes

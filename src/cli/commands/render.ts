@@ -8,7 +8,7 @@ import { HomelabError } from '../../errors.js'
 import { ExitCode } from '../exit-code.js'
 import { UsageError, handleError } from '../handle-error.js'
 import type { GlobalOptions } from '../index.js'
-import { debugEnabled, dim, formatDuration, green, info, plural, stepTimer, warn, write } from '../output.js'
+import { debugEnabled, debugNote, dim, formatDuration, green, info, plural, stepTimer, warn } from '../output.js'
 
 export interface RenderOptions extends GlobalOptions {
   out: string
@@ -34,7 +34,7 @@ export async function renderCommand(options: RenderOptions): Promise<void> {
   try {
     await renderOnce(options, step)
   } finally {
-    if (step) write(`debug: render steps: ${step.line()}\n`, process.stderr)
+    if (step) debugNote(`render steps: ${step.line()}`)
   }
 }
 
@@ -52,9 +52,7 @@ async function renderOnce(options: RenderOptions, step?: (name: string) => void)
   const unchanged = inputs && memo?.unchangedRender(inputs)
   step?.(unchanged ? 'checked that the folder is as the last render left it' : 'looked for a render with the same inputs')
   if (unchanged) {
-    if (debugEnabled()) {
-      write(`debug: render memo: same inputs as the render that left ${shownOut} as it is, and its ${unchanged.files} files as recorded\n`, process.stderr)
-    }
+    debugNote(`render memo: same inputs as the render that left ${shownOut} as it is, and its ${unchanged.files} files as recorded`)
     if (options.check) printUpToDate(shownOut, unchanged.apps, started)
     else printRendered(shownOut, unchanged.apps, { written: 0, removed: 0, unchanged: unchanged.files }, started)
     return
