@@ -1,6 +1,7 @@
 /**
  * Build step (after tsc): bundle the CLI (cli/index.ts), with the libraries
- * it always loads (yaml, handlebars, cac, globby, ajv), into one CommonJS
+ * it always loads (yaml, handlebars, cac, globby, ajv) and the validators the
+ * build compiled from schemas (dist/config/*.cjs), into one CommonJS
  * file, dist/bundle/homelab.cjs, which code-cache.ts runs; and start.ts, with
  * cli/main.ts and code-cache.ts, into dist/bundle/start.cjs, which
  * bin/homelab.js requires. Node then reads one
@@ -11,12 +12,11 @@
  * time or used by a few commands stay outside: simple-git, execa,
  * kubernetes-models.
  *
- * dist/bundle/code-fingerprint.txt records a hash of the bundle and of the
- * validators compiled from schemas (dist/config/*.cjs), which the render memo
- * uses to forget renders made by other code.
+ * dist/bundle/code-fingerprint.txt records a hash of the bundle, which the
+ * render memo uses to forget renders made by other code.
  */
 import { createHash } from 'node:crypto'
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -66,11 +66,8 @@ async function bundle(): Promise<void> {
   })
   // what bin/homelab.js requires: a few KB, Node's own modules only
   await build({ ...common, entryPoints: [fileURLToPath(new URL('./start.js', import.meta.url))], outfile: START })
-  const hash = createHash('sha256')
-  hash.update(path.basename(BUNDLE)).update(readFileSync(BUNDLE))
-  // and the validators the build compiled from schemas, which the bundle loads from dist/config
-  const validators = fileURLToPath(new URL('./config/', import.meta.url))
-  for (const file of readdirSync(validators).sort()) if (file.endsWith('.cjs')) hash.update(file).update(readFileSync(path.join(validators, file)))
+  // the validators compiled from schemas are inside it
+  const hash = createHash('sha256').update(path.basename(BUNDLE)).update(readFileSync(BUNDLE))
   writeFileSync(path.join(outdir, CODE_FINGERPRINT_FILE), `${hash.digest('hex')}\n`)
 }
 

@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { ValidateFunction } from 'ajv'
 import { HomelabError } from '../errors.js'
 import { readYamlData } from '../yaml-source.js'
@@ -27,9 +25,10 @@ let validateConfig: ValidateFunction | undefined
 async function configValidator(): Promise<ValidateFunction> {
   if (!validateConfig) {
     const schemaText = readFileSync(CONFIG_SCHEMA_PATH, 'utf8')
-    const { PRECOMPILED_VALIDATOR, schemaHash } = await import('./precompile-schema.js')
+    const { schemaHash } = await import('./precompile-schema.js')
     try {
-      const precompiled = createRequire(import.meta.url)(fileURLToPath(PRECOMPILED_VALIDATOR)) as ValidateFunction & { schemaHash?: string }
+      // the build's (dist/config/config-validator.cjs), which the bundle holds: V8's code cache keeps it compiled
+      const precompiled = (await import('./config-validator.cjs')).default
       if (precompiled.schemaHash === schemaHash(schemaText)) validateConfig = precompiled
     } catch {
       // not built (run from source): compile below

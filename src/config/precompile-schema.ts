@@ -12,8 +12,8 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { JSON_SCHEMA_DRAFT7, STATIC_VALIDATORS, TEMPLATE_META_SCHEMA, createAjv } from './schema-check.js'
 
-/** In dist/config/, found from there and from dist/bundle/ alike. */
-export const PRECOMPILED_VALIDATOR = new URL('../config/config-validator.cjs', import.meta.url)
+/** In dist/config/, beside load-config.js, which imports it (and the bundle holds it, bundle.ts). */
+export const PRECOMPILED_VALIDATOR = new URL('./config-validator.cjs', import.meta.url)
 
 /** sha256 of the schema text: what a precompiled validator must match. */
 export function schemaHash(text: string): string {

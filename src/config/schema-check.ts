@@ -1,12 +1,8 @@
-import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import { HomelabError } from '../errors.js'
 import { closestMatch, didYouMean } from '../suggest.js'
 import { formatPath, locate } from '../yaml-source.js'
 import type { YamlPath, YamlSource } from '../yaml-source.js'
-
-const require = createRequire(import.meta.url)
 
 type AjvClass = typeof import('ajv').default
 let AjvConstructor: AjvClass | undefined
@@ -41,8 +37,8 @@ export const TEMPLATE_META_SCHEMA = {
 /** The JSON Schema meta-schema ajv checks schemas against by default. */
 export const JSON_SCHEMA_DRAFT7 = 'http://json-schema.org/draft-07/schema'
 
-/** Validators of schemas that never change, compiled at build time (precompile-schema.ts) into dist/config/, found from there and from dist/bundle/ alike. */
-export const STATIC_VALIDATORS = new URL('../config/static-validators.cjs', import.meta.url)
+/** Validators of schemas that never change, compiled at build time (precompile-schema.ts) into dist/config/, and bundled from there (bundle.ts). */
+export const STATIC_VALIDATORS = new URL('./static-validators.cjs', import.meta.url)
 
 export interface StaticValidators {
   /** template.yaml against TEMPLATE_META_SCHEMA. */
@@ -57,7 +53,8 @@ let statics: StaticValidators | undefined
 export async function staticValidators(): Promise<StaticValidators> {
   if (!statics) {
     try {
-      statics = require(fileURLToPath(STATIC_VALIDATORS)) as StaticValidators
+      // inside the bundle, so V8's code cache keeps it compiled
+      statics = (await import('./static-validators.cjs')).default
     } catch {
       const ajv = await createAjv()
       statics = { templateMeta: ajv.compile(TEMPLATE_META_SCHEMA), jsonSchema: ajv.getSchema(JSON_SCHEMA_DRAFT7) as ValidateFunction }
