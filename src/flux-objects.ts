@@ -48,11 +48,19 @@ export function kustomizeFile(resources: readonly string[]): string {
 }
 
 /**
+ * Called with each app's Flux Kustomization file (path like the plan's) and
+ * the JSON of the object it holds, which alone decides the file's bytes:
+ * true when the output folder already holds that file as it would be written
+ * (known from the render memo), which leaves it out.
+ */
+export type KeepFluxFile = (file: string, object: string) => boolean
+
+/**
  * The app of apps: `apps/flux/` with one Kustomization per app that Flux
  * reconciles, and `apps/flux-bootstrap/` with the Kustomization that points
- * Flux at `apps/flux`.
+ * Flux at `apps/flux`. Apps' Kustomization files `keep` says are in place are left out.
  */
-export function fluxFiles(config: ResolvedConfig): Map<string, string> {
+export function fluxFiles(config: ResolvedConfig, keep?: KeepFluxFile): Map<string, string> {
   const files = new Map<string, string>()
   const fluxApps = config.apps.filter((app) => app.flux)
   const fluxIds = new Set(fluxApps.map((app) => app.id))
@@ -60,7 +68,10 @@ export function fluxFiles(config: ResolvedConfig): Map<string, string> {
   for (const app of [...fluxApps].sort((a, b) => compare(a.id, b.id))) {
     const file = `${app.id}.yaml`
     resources.push(file)
-    files.set(`${FLUX_APPS_DIR}/${file}`, GENERATED_HEADER + toManifestYaml(appKustomization(app, fluxIds)))
+    const object = appKustomization(app, fluxIds)
+    // emitting YAML costs several times the JSON: a re-render after one app changed keeps the other files
+    if (keep?.(`${FLUX_APPS_DIR}/${file}`, JSON.stringify(object))) continue
+    files.set(`${FLUX_APPS_DIR}/${file}`, GENERATED_HEADER + toManifestYaml(object))
   }
   files.set(`${FLUX_APPS_DIR}/kustomization.yaml`, kustomizeFile(resources))
 

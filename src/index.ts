@@ -78,8 +78,14 @@ export async function renderHomelab(configPath: string, options: RenderHomelabOp
     }
   }
   onStep?.(`kept apps as rendered before (${reused.size})`)
-  const rendered = render(config, library, { only: new Set(targets.filter((app) => !reused.has(app.id)).map((app) => app.id)) })
-  onStep?.(`rendered apps (${targets.length - reused.size}) and the Flux folders`)
+  const kept = new Set<string>()
+  const keepFlux = cache && ((file: string, object: string) => {
+    if (!cache.keepFluxFile(file, object)) return false
+    kept.add(file)
+    return true
+  })
+  const rendered = render(config, library, { only: new Set(targets.filter((app) => !reused.has(app.id)).map((app) => app.id)), keepFlux })
+  onStep?.(`rendered apps (${targets.length - reused.size}) and the Flux folders (${kept.size} Kustomizations kept)`)
 
   // one folder's files together, apps in config order, then the Flux folders
   const byFolder = new Map<string, Array<[string, FileContent]>>()
@@ -90,7 +96,6 @@ export async function renderHomelab(configPath: string, options: RenderHomelabOp
     files.push([file.slice(`apps/${folder}/`.length), content])
   }
   const plan: Plan = new Map()
-  const kept = new Set<string>()
   for (const app of targets) {
     const same = reused.get(app.id)
     if (same) {
@@ -107,6 +112,6 @@ export async function renderHomelab(configPath: string, options: RenderHomelabOp
     if (keptGenerated?.has(file)) kept.add(file)
     else plan.set(file, content)
   }
-  if (cache) onStep?.(`kept Flux files as written before (${keptGenerated?.size ?? 0})`)
+  if (cache) onStep?.(`kept other Flux files as written before (${keptGenerated?.size ?? 0})`)
   return { config, library, plan, cache, kept }
 }

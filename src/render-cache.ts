@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 import { lstatSync, readFileSync, readdirSync } from 'node:fs'
 import type { Dirent } from 'node:fs'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
@@ -53,8 +53,14 @@ export class RenderCache {
   private readonly rendered = new Map<string, { key: string; files: ReadonlyArray<readonly [string, FileContent]> }>()
   /** This render's inputs and its files outside app folders (recordRun), hashed when the memo is saved. */
   private run?: { inputs: string; apps: number; files: ReadonlyArray<readonly [string, FileContent]> }
-  /** Files outside app folders this render generated that the output folder holds as the last run left them (keepGenerated). */
+  /** Files outside app folders this render generated that the output folder holds as the last run left them (keepGenerated, keepFluxFile). */
   private readonly keptGenerated = new Map<string, FileRecord>()
+  /** The digest of each app's Flux Kustomization object this render generated (keepFluxFile), by file. */
+  private readonly fluxObjects = new Map<string, string>()
+  /** The stored run's files, by path (keepGenerated, keepFluxFile). */
+  private recordedFiles?: Map<string, FileRecord>
+  /** homelab's code (codeFingerprint), once begun: what turns a Flux Kustomization object into bytes. */
+  private code = ''
 
   private constructor(
     private readonly file: string,
@@ -124,7 +130,8 @@ export class RenderCache {
   /** Before any key: what every app's output depends on besides its own settings (the config and templates being resolved). */
   async begin(config: ResolvedConfig, library: TemplateLibrary): Promise<void> {
     this.began = true
-    this.base = sha256(JSON.stringify([await codeFingerprint(), partialsFingerprint(library), config.values, config.cluster, fluxContext(config)]))
+    this.code = await codeFingerprint()
+    this.base = sha256(JSON.stringify([this.code, partialsFingerprint(library), config.values, config.cluster, fluxContext(config)]))
   }
 
   /** The key of an app: changes whenever anything its output depends on changes. */
@@ -165,14 +172,35 @@ export class RenderCache {
    */
   keepGenerated(files: Iterable<readonly [string, FileContent]>): Set<string> {
     const kept = new Set<string>()
-    const recorded = new Map((this.storedRun?.files ?? []).map((record) => [record[0], record]))
     for (const [file, content] of files) {
-      const record = recorded.get(file)
+      const record = this.recorded(file)
       if (!record || !sameStatus(fileStatus(`${this.outDir}/${file}`), record[2]) || digest(content) !== record[1]) continue
       kept.add(file)
       this.keptGenerated.set(file, record)
     }
     return kept
+  }
+
+  /**
+   * Whether the output folder holds an app's Flux Kustomization file (path
+   * under the output folder) as it would be written from `object` (its JSON):
+   * the last recorded run wrote it from the same object with the same code,
+   * and it still has the status recorded then, so it is known without
+   * generating it or reading it. Kept files are recorded as they are.
+   */
+  keepFluxFile(file: string, object: string): boolean {
+    if (!this.began) throw new Error('RenderCache.begin() comes before keepFluxFile()')
+    const source = digest(`${this.code}\0${object}`)
+    this.fluxObjects.set(file, source)
+    const record = this.recorded(file)
+    if (!record || record[3] !== source || !sameStatus(fileStatus(`${this.outDir}/${file}`), record[2])) return false
+    this.keptGenerated.set(file, record)
+    return true
+  }
+
+  private recorded(file: string): FileRecord | undefined {
+    this.recordedFiles ??= new Map((this.storedRun?.files ?? []).map((record) => [record[0], record]))
+    return this.recordedFiles.get(file)
   }
 
   /** Remember what an app rendered to (paths inside its folder → content; all checks passed). */
@@ -214,7 +242,7 @@ export class RenderCache {
     const run: RunRecord | undefined = this.run && {
       inputs: this.run.inputs,
       apps: this.run.apps,
-      files: [...this.run.files.map(([file, content]): FileRecord => [file, digest(content)]), ...this.keptGenerated.values()].sort((a, b) => compare(a[0], b[0])),
+      files: [...this.run.files.map(([file, content]) => fileRecord(file, digest(content), this.fluxObjects.get(file))), ...this.keptGenerated.values()].sort((a, b) => compare(a[0], b[0])),
     }
     if (options.written) {
       const settle = (file: string, item: FileRecord) => {
@@ -240,8 +268,17 @@ export class RenderCache {
   }
 }
 
-/** A file: its path (inside its app's folder, or under the output folder), the digest of its bytes, and its status once settled (stored as null when not). */
-type FileRecord = [string, string, (Status | null)?]
+/**
+ * A file: its path (inside its app's folder, or under the output folder), the
+ * digest of its bytes, its status once settled (stored as null when not), and
+ * for an app's Flux Kustomization file the digest of the code and the object
+ * it was generated from (keepFluxFile).
+ */
+type FileRecord = [string, string, (Status | null)?, string?]
+
+function fileRecord(file: string, hash: string, object: string | undefined): FileRecord {
+  return object === undefined ? [file, hash] : [file, hash, null, object]
+}
 
 interface CacheEntry {
   key: string
@@ -261,9 +298,9 @@ function sameEntries(a: ReadonlyMap<string, CacheEntry>, b: ReadonlyMap<string, 
 function sameFiles(a: readonly FileRecord[], b: readonly FileRecord[]): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) {
-    const [file, hash, status] = a[i] as FileRecord
-    const [otherFile, otherHash, otherStatus] = b[i] as FileRecord
-    if (file !== otherFile || hash !== otherHash || !(status ? sameStatus(otherStatus ?? undefined, status) : !otherStatus)) return false
+    const [file, hash, status, object] = a[i] as FileRecord
+    const [otherFile, otherHash, otherStatus, otherObject] = b[i] as FileRecord
+    if (file !== otherFile || hash !== otherHash || object !== otherObject || !(status ? sameStatus(otherStatus ?? undefined, status) : !otherStatus)) return false
   }
   return true
 }
@@ -291,7 +328,7 @@ interface StoredCache {
   run?: RunRecord
 }
 
-const FORMAT = 4
+const FORMAT = 5
 
 /** How old a file's last change must be before its status stands for its content (well above any file system's clock resolution). */
 const STAT_SETTLE_MS = 2000
@@ -360,7 +397,7 @@ export async function renderInputs(configPath: string): Promise<string | undefin
 }
 
 function sha256(data: FileContent | string): string {
-  return createHash('sha256').update(data).digest('hex')
+  return hash('sha256', data, 'hex')
 }
 
 /**
@@ -369,7 +406,8 @@ function sha256(data: FileContent | string): string {
  * hex length: the memo of 1000 apps is read and written on every render.
  */
 function digest(data: FileContent | string): string {
-  return createHash('sha256').update(data).digest('base64url').slice(0, 22)
+  // the one-shot hash: several times cheaper than a Hash object for the small files of a render
+  return hash('sha256', data, 'base64url').slice(0, 22)
 }
 
 function fluxContext(config: ResolvedConfig): object {

@@ -5,6 +5,7 @@ import type { ManifestObject } from './check-manifests.js'
 import type { ResolvedApp, ResolvedConfig } from './config/types.js'
 import { HomelabError, formatLocation } from './errors.js'
 import { FLUX_NAMESPACE, fluxFiles, kustomizeFile } from './flux-objects.js'
+import type { KeepFluxFile } from './flux-objects.js'
 import { compare } from './order.js'
 import { compileTemplate, createHandlebars } from './templates/handlebars-env.js'
 import { locateInTemplate } from './templates/output-lines.js'
@@ -21,6 +22,8 @@ export type Plan = Map<string, FileContent>
 export interface RenderOptions {
   /** Render only these app ids (the Flux folders are always generated). */
   only?: ReadonlySet<string>
+  /** Apps' Flux Kustomization files the output folder already holds as they would be written: left out of the plan. */
+  keepFlux?: KeepFluxFile
 }
 
 /**
@@ -37,7 +40,7 @@ export function render(config: ResolvedConfig, library: TemplateLibrary, options
     if (!template) throw new HomelabError(`template "${app.template}" of app "${app.id}" was not loaded`)
     for (const [file, content] of renderApp(config, app, template, renderer)) plan.set(`apps/${app.id}/${file}`, content)
   }
-  for (const [file, content] of fluxFiles(config)) plan.set(file, content)
+  for (const [file, content] of fluxFiles(config, options.keepFlux)) plan.set(file, content)
   return plan
 }
 

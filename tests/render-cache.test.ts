@@ -174,7 +174,10 @@ Memo('a config change keeps the Flux files it generates again; it writes those t
     utimesSync(edited, stat.atime, stat.mtime)
     const config = path.join(dir, 'homelab.config.yaml')
     writeFileSync(config, readFileSync(config, 'utf8').replace('memory: 32Mi', 'memory: 48Mi'))
-    assert.is(written((await render(dir, cache)).stdout), 2, 'the app of the option, and the Flux file edited by hand')
+    const told = await renderTold(dir, cache)
+    assert.is(told.written, 2, 'the app of the option, and the Flux file edited by hand')
+    // known from the objects they are generated from: not generated again
+    assert.match(told.stderr, /and the Flux folders \(5 Kustomizations kept\)/)
     assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
     for (const [name, ino] of inodes()) if (name !== 'homepage.yaml') assert.is(ino, before.get(name), `${name} kept as it was`)
 
@@ -183,7 +186,9 @@ Memo('a config change keeps the Flux files it generates again; it writes those t
     await render(dir, cache)
     const settled = inodes()
     writeFileSync(config, readFileSync(config, 'utf8').replace('kustomization: { wait: true, timeout: 5m }   # its CRDs', 'kustomization: { wait: true, timeout: 6m }   # its CRDs'))
-    assert.is(written((await render(dir, cache)).stdout), 1, 'only cert-manager.yaml of the Flux folder')
+    const changed = await renderTold(dir, cache)
+    assert.is(changed.written, 1, 'only cert-manager.yaml of the Flux folder')
+    assert.match(changed.stderr, /and the Flux folders \(5 Kustomizations kept\)/)
     assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
     for (const [name, ino] of inodes()) if (name !== 'cert-manager.yaml') assert.is(ino, settled.get(name), `${name} kept as it was`)
     assert.is.not(inodes().get('cert-manager.yaml'), settled.get('cert-manager.yaml'))
@@ -309,7 +314,7 @@ Memo('DEBUG=homelab times each step of a render; without it, nothing is said', a
     assert.is(told.code, 0, told.stderr)
     assert.match(
       told.stderr,
-      /^debug: render steps: hashed the inputs \d+ ms, read the memo \d+ ms, looked for a render with the same inputs \d+ ms, loaded the rendering code \d+ ms, read and checked the config \d+ ms, resolved apps, templates and options \d+ ms, kept apps as rendered before \(6\) \d+ ms, rendered apps \(1\) and the Flux folders \d+ ms, kept Flux files as written before \(\d+\) \d+ ms, wrote the folder \d+ ms, stored the memo \d+ ms \(\d+ ms since the process started\)$/m,
+      /^debug: render steps: hashed the inputs \d+ ms, read the memo \d+ ms, looked for a render with the same inputs \d+ ms, loaded the rendering code \d+ ms, read and checked the config \d+ ms, resolved apps, templates and options \d+ ms, kept apps as rendered before \(6\) \d+ ms, rendered apps \(1\) and the Flux folders \(\d+ Kustomizations kept\) \d+ ms, kept other Flux files as written before \(\d+\) \d+ ms, wrote the folder \d+ ms, stored the memo \d+ ms \(\d+ ms since the process started\)$/m,
     )
   } finally {
     removeDir(dir)
