@@ -176,7 +176,9 @@ export class RenderCache {
       const record = this.recorded(file)
       if (!record || !sameStatus(fileStatus(`${this.outDir}/${file}`), record[2]) || digest(content) !== record[1]) continue
       kept.add(file)
-      this.keptGenerated.set(file, record)
+      // a Kustomization kept by its bytes now records the object it is generated from (by other code, say, before)
+      const object = this.fluxObjects.get(file)
+      this.keptGenerated.set(file, object === undefined || object === record[3] ? record : [file, record[1], record[2], object])
     }
     return kept
   }

@@ -88,7 +88,8 @@ export function scanOutput(outDir: string): { files: string[]; folders: string[]
     const inside = parent.length > root.length ? `${parent.slice(root.length + 1)}${path.sep}${entry.name}` : entry.name
     ;(entry.isDirectory() ? folders : files).push(`${APPS_DIR}/${path.sep === '/' ? inside : inside.split(path.sep).join('/')}`)
   }
-  return { files: files.sort(compare), folders }
+  // the default sort is compare()'s order (UTF-16 code units), without a call per comparison
+  return { files: files.sort(), folders }
 }
 
 /**
@@ -138,7 +139,13 @@ export function countOutput(outDir: string): { files: number; folders: number } 
 /** Whether a folder of the listing holds no file, at any depth: what a write killed between removing files and removing their folders leaves. */
 export function hasEmptyFolder(scanned: { files: readonly string[]; folders: readonly string[] }): boolean {
   const holding = new Set<string>()
-  for (const file of scanned.files) for (let dir = path.posix.dirname(file); dir !== '.' && !holding.has(dir); dir = path.posix.dirname(dir)) holding.add(dir)
+  for (const file of scanned.files) {
+    for (let end = file.lastIndexOf('/'); end > 0; end = file.lastIndexOf('/', end - 1)) {
+      const dir = file.slice(0, end)
+      if (holding.has(dir)) break
+      holding.add(dir)
+    }
+  }
   return scanned.folders.some((folder) => !holding.has(folder))
 }
 
@@ -171,7 +178,8 @@ export async function comparePlan(outDir: string, plan: Plan, scope: Scope = {})
 function compareScanned(outDir: string, plan: Plan, scope: Scope): { changes: PlanChanges; emptyFolders: boolean; folders: Set<string> } {
   const scanned = scanOutput(outDir)
   const emptyFolders = hasEmptyFolder(scanned)
-  const existing = scanned.files.filter((file) => inScope(file, scope))
+  // every file listed is under apps/: only --only leaves some out of scope
+  const existing = scope.only ? scanned.files.filter((file) => inScope(file, scope)) : scanned.files
   const existingSet = new Set(existing)
   const added: string[] = []
   const changed: string[] = []
@@ -188,7 +196,7 @@ function compareScanned(outDir: string, plan: Plan, scope: Scope): { changes: Pl
     else changed.push(file)
   }
   const kept = scope.kept ?? new Set<string>()
-  for (const file of kept) if (existingSet.has(file) && inScope(file, scope)) unchanged++
+  for (const file of kept) if (existingSet.has(file) && (!scope.only || inScope(file, scope))) unchanged++
   const removed = existing.filter((file) => !plan.has(file) && !kept.has(file))
   return { changes: { added: added.sort(compare), changed: changed.sort(compare), removed, unchanged }, emptyFolders, folders: new Set(scanned.folders) }
 }

@@ -192,6 +192,23 @@ Memo('a config change keeps the Flux files it generates again; it writes those t
     assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
     for (const [name, ino] of inodes()) if (name !== 'cert-manager.yaml') assert.is(ino, settled.get(name), `${name} kept as it was`)
     assert.is.not(inodes().get('cert-manager.yaml'), settled.get('cert-manager.yaml'))
+
+    // Kustomizations recorded without the object they hold (as by other code): kept by their bytes, and
+    // recorded with it, so that the next render knows them from the object again
+    await new Promise((resolve) => setTimeout(resolve, 2200))
+    await render(dir, cache)
+    const memoFile = path.join(cache, memoFiles(cache)[0] as string)
+    const memo = JSON.parse(readFileSync(memoFile, 'utf8')) as { run: { files: unknown[][] } }
+    assert.ok(memo.run.files.filter((record) => record.length === 4).length >= 5, 'the Kustomizations recorded with their objects')
+    for (const record of memo.run.files) record.splice(3)
+    writeFileSync(memoFile, JSON.stringify(memo))
+    writeFileSync(config, readFileSync(config, 'utf8').replace('memory: 48Mi', 'memory: 64Mi'))
+    const byBytes = await renderTold(dir, cache)
+    assert.is(byBytes.written, 1, 'the app of the option')
+    assert.match(byBytes.stderr, /and the Flux folders \(0 Kustomizations kept\) \d+ ms, kept other Flux files as written before \(9\)/)
+    writeFileSync(config, readFileSync(config, 'utf8').replace('memory: 64Mi', 'memory: 32Mi'))
+    assert.match((await renderTold(dir, cache)).stderr, /and the Flux folders \(6 Kustomizations kept\) \d+ ms, kept other Flux files as written before \(3\)/)
+    assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
   } finally {
     removeDir(dir)
     removeDir(cache)
