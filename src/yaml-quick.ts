@@ -130,9 +130,24 @@ function isKeyStart(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f
 }
 
-/** Characters of a plain key, `[A-Za-z0-9_./-]`: enough for Kubernetes field names, labels and annotations, and config keys. */
-function isKeyChar(c: number): boolean {
-  return isKeyStart(c) || (c >= 0x2d && c <= 0x39) // - . / 0-9
+/**
+ * Characters of a plain key, `[A-Za-z0-9_./-]` (enough for Kubernetes field
+ * names, labels and annotations, and config keys), from `lastIndex` on
+ * (sticky): where the run of them ends. The scans of a line go through regular expressions, which V8 runs
+ * as machine code from the first call: a loop over characters runs in its
+ * interpreter for most of a one-shot read.
+ */
+const KEY_CHARS = /[A-Za-z0-9_./-]*/y
+/** Spaces from `lastIndex` on: a line's indentation. */
+const SPACES = / */y
+/** What ends a plain scalar from `lastIndex` on: a comment (` #`) or the line's end. */
+const PLAIN_END = / #|\n/g
+
+/** Where the run of characters that `sticky` matches from `pos` ends. */
+function runEnd(sticky: RegExp, text: string, pos: number): number {
+  sticky.lastIndex = pos
+  sticky.test(text)
+  return sticky.lastIndex
 }
 /** Escapes of a double-quoted scalar read here (`\x`, `\u`, `\U`, `\N`, `\L`, `\P` and line folding go to the library). */
 const SIMPLE_ESCAPE = new Map([
@@ -181,8 +196,7 @@ class QuickReader {
       this.line++
       this.lineEnd = end
       if (end - start > MAX_LINE) throw UNSURE
-      let col = 0
-      while (start + col < end && text.charCodeAt(start + col) === SPACE) col++
+      const col = runEnd(SPACES, text, start) - start
       const blank = start + col === end
       if (!(this.block && this.blockLine(start, col, blank)) && !blank) this.contentLine(start, col)
       start = end + 1
@@ -326,8 +340,7 @@ class QuickReader {
       ;({ value, end: colon } = this.quoted(pos))
     } else {
       if (!isKeyStart(first)) return undefined
-      colon = pos + 1
-      while (colon < end && isKeyChar(text.charCodeAt(colon))) colon++
+      colon = runEnd(KEY_CHARS, text, pos + 1)
       value = text.slice(pos, colon)
     }
     // not followed by `: `: a scalar, not a key
@@ -366,8 +379,10 @@ class QuickReader {
     if ('-?:,]}#&*!%@`'.includes(text[pos] as string)) {
       if (!(first === DASH || first === 0x3f || first === COLON) || pos + 1 === end || text.charCodeAt(pos + 1) === SPACE) throw UNSURE
     }
-    let stop = pos
-    while (stop < end && !(text.charCodeAt(stop) === HASH && text.charCodeAt(stop - 1) === SPACE)) stop++
+    // the first ` #` on the line (not at pos: a `#` there is no plain scalar), else the line's end
+    PLAIN_END.lastIndex = pos
+    const found = PLAIN_END.exec(text)
+    const stop = found && found.index < end && text.charCodeAt(found.index) === SPACE ? found.index + 1 : end
     let last = stop
     while (last > pos && text.charCodeAt(last - 1) === SPACE) last--
     const value = text.slice(pos, last)
@@ -415,8 +430,7 @@ class QuickReader {
     const text = this.text
     const first = text.charCodeAt(pos)
     if (first === DQUOTE || first === SQUOTE) return this.quoted(pos)
-    let end = pos
-    while (end < this.lineEnd && isKeyChar(text.charCodeAt(end))) end++
+    const end = runEnd(KEY_CHARS, text, pos)
     // nothing, or a plain scalar starting with `-` (a list indicator before a space) or `.` (`.inf`), ...: resolved below; `-` alone is not plain
     if (end === pos || (first === DASH && end === pos + 1)) throw UNSURE
     return { value: resolvePlain(text.slice(pos, end)), end }
