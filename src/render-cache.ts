@@ -252,7 +252,8 @@ export class RenderCache {
         const status = fileStatus(`${this.outDir}/${file}`)
         if (status && settled(status)) item[2] = status
       }
-      for (const [id, entry] of this.fresh) for (const item of entry.files) settle(`apps/${id}/${item[0]}`, item)
+      // most items have their status: the path is built only for the others
+      for (const [id, entry] of this.fresh) for (const item of entry.files) if (!item[2]) settle(`apps/${id}/${item[0]}`, item)
       for (const item of run?.files ?? []) settle(item[0], item)
     }
     // a re-render that kept everything as it was: the stored memo already says so
