@@ -65,9 +65,9 @@ export class RenderCache {
   private constructor(
     private readonly file: string,
     private readonly outDir: string,
-    stored: StoredCache | undefined,
+    stored: { entries: Map<string, CacheEntry>; run?: RunRecord } | undefined,
   ) {
-    this.entries = new Map(Object.entries(stored?.apps ?? {}))
+    this.entries = stored?.entries ?? new Map()
     this.storedRun = stored?.run
   }
 
@@ -76,11 +76,11 @@ export class RenderCache {
     if (!cacheEnabled()) return undefined
     const absolute = path.resolve(outDir)
     const file = memoFile(absolute)
-    let stored: StoredCache | undefined
+    let stored: ReturnType<typeof decodeMemo>
     try {
       // synchronous, as every small read of a render (see readIfExists)
       const read = JSON.parse(readFileSync(file, 'utf8')) as StoredCache
-      if (read.format === FORMAT && read.outDir === absolute) stored = read
+      if (read.format === FORMAT && read.outDir === absolute) stored = decodeMemo(read)
     } catch {
       // no memo yet, or an unreadable one: start empty
     }
@@ -107,12 +107,14 @@ export class RenderCache {
     }
     for (const [id, entry] of this.entries) {
       const folder = `${this.outDir}/${APPS_DIR}/${id}/`
-      for (const [file, , status] of entry.files) {
-        if (!sameStatus(fileStatus(folder + file), status)) return undefined
+      const count = entry.names.length / 2
+      for (let i = 0; i < count; i++) {
+        const file = entry.names[2 * i] as string
+        if (!hasStatus(folder + file, entry.statuses, 4 * i)) return undefined
         if (file.includes('/')) addFolders(`${APPS_DIR}/${id}/${file}`, `${APPS_DIR}/${id}`)
       }
-      files += entry.files.length
-      if (entry.files.length > 0) folders++
+      files += count
+      if (count > 0) folders++
     }
     for (const [file, , status] of run.files) {
       if (!sameStatus(fileStatus(`${this.outDir}/${file}`), status)) return undefined
@@ -148,20 +150,26 @@ export class RenderCache {
   reuse(app: ResolvedApp, key: string): string[] | undefined {
     const entry = this.entries.get(app.id)
     if (!entry || entry.key !== key) return undefined
-    const files: CacheEntry['files'] = []
+    const count = entry.names.length / 2
+    const files: string[] = new Array(count)
     const folder = `${this.outDir}/${APPS_DIR}/${app.id}/`
-    for (const [file, hash, recorded] of entry.files) {
+    // the stored statuses, copied only when one changes
+    let statuses = entry.statuses
+    for (let i = 0; i < count; i++) {
+      const file = entry.names[2 * i] as string
       const full = folder + file
       const status = fileStatus(full)
       if (status === undefined) return undefined
-      if (!sameStatus(status, recorded)) {
+      if (!sameStatus(status, entry.statuses, 4 * i)) {
         const content = readIfExists(full)
-        if (!content || digest(content) !== hash) return undefined
+        if (!content || digest(content) !== entry.names[2 * i + 1]) return undefined
+        if (statuses === entry.statuses) statuses = statuses.slice()
+        setStatus(statuses, 4 * i, settled(status) ? status : undefined)
       }
-      files.push([file, hash, settled(status) ? status : undefined])
+      files[i] = file
     }
-    this.fresh.set(app.id, { key, files })
-    return files.map(([file]) => file)
+    this.fresh.set(app.id, statuses === entry.statuses ? entry : { key, names: entry.names, statuses })
+    return files
   }
 
   /**
@@ -238,7 +246,7 @@ export class RenderCache {
   async save(options: { partial?: boolean; written?: ReadonlySet<string>; differs?: ReadonlySet<string> } = {}): Promise<void> {
     for (const [id, { key, files }] of this.rendered) {
       if (options.differs && files.some(([file]) => options.differs?.has(`apps/${id}/${file}`))) continue
-      this.fresh.set(id, { key, files: files.map(([file, content]) => [file, digest(content)]) })
+      this.fresh.set(id, { key, names: files.flatMap(([file, content]) => [file, digest(content)]), statuses: new Float64Array(4 * files.length).fill(NaN) })
     }
     this.rendered.clear()
     const run: RunRecord | undefined = this.run && {
@@ -247,19 +255,28 @@ export class RenderCache {
       files: [...this.run.files.map(([file, content]) => fileRecord(file, digest(content), this.fluxObjects.get(file))), ...this.keptGenerated.values()].sort((a, b) => compare(a[0], b[0])),
     }
     if (options.written) {
-      const settle = (file: string, item: FileRecord) => {
-        if (item[2] || options.written?.has(file)) return
+      const settledStatus = (file: string) => {
+        if (options.written?.has(file)) return undefined
         const status = fileStatus(`${this.outDir}/${file}`)
-        if (status && settled(status)) item[2] = status
+        return status && settled(status) ? status : undefined
       }
-      // most items have their status: the path is built only for the others
-      for (const [id, entry] of this.fresh) for (const item of entry.files) if (!item[2]) settle(`apps/${id}/${item[0]}`, item)
-      for (const item of run?.files ?? []) settle(item[0], item)
+      for (const [id, stored] of this.fresh) {
+        let entry = stored
+        // most files have their status: the path is built only for the others
+        for (let i = 0, count = entry.names.length / 2; i < count; i++) {
+          if (!Number.isNaN(entry.statuses[4 * i])) continue
+          const status = settledStatus(`apps/${id}/${entry.names[2 * i]}`)
+          if (!status) continue
+          // an entry of the stored memo is not changed in place: sameEntries compares with it
+          if (this.entries.get(id)?.statuses === entry.statuses) this.fresh.set(id, (entry = { ...entry, statuses: entry.statuses.slice() }))
+          setStatus(entry.statuses, 4 * i, status)
+        }
+      }
+      for (const item of run?.files ?? []) if (!item[2]) item[2] = settledStatus(item[0])
     }
     // a re-render that kept everything as it was: the stored memo already says so
     if (!options.partial && sameEntries(this.entries, this.fresh) && sameRun(this.storedRun, run)) return
-    const apps = Object.fromEntries(options.partial ? [...this.entries, ...this.fresh] : this.fresh)
-    const stored: StoredCache = { format: FORMAT, outDir: this.outDir, apps, ...(run && !options.partial ? { run } : {}) }
+    const stored = encodeMemo(this.outDir, options.partial ? new Map([...this.entries, ...this.fresh]) : this.fresh, options.partial ? undefined : run)
     try {
       await mkdir(path.dirname(this.file), { recursive: true })
       const temp = `${this.file}.${process.pid}.tmp`
@@ -277,23 +294,33 @@ export class RenderCache {
  * for an app's Flux Kustomization file the digest of the code and the object
  * it was generated from (keepFluxFile).
  */
-type FileRecord = [string, string, (Status | null)?, string?]
+type FileRecord = [string, string, (Status | undefined)?, string?]
 
 function fileRecord(file: string, hash: string, object: string | undefined): FileRecord {
-  return object === undefined ? [file, hash] : [file, hash, null, object]
+  return object === undefined ? [file, hash] : [file, hash, undefined, object]
 }
 
+/**
+ * An app: its key, its files (paths inside its folder) each followed by the
+ * digest of its bytes, and their statuses, four numbers a file (NaN: not
+ * recorded). Flat arrays, not an object a file: the memo of 1000 apps is read
+ * and written on every render that changes something.
+ */
 interface CacheEntry {
   key: string
-  files: FileRecord[]
+  names: string[]
+  statuses: Float64Array
 }
 
-/** Whether two memos hold the same apps, keys, files, hashes and statuses (a status stored as null is one not recorded). */
+/** Whether two memos hold the same apps, keys, files, hashes and statuses. */
 function sameEntries(a: ReadonlyMap<string, CacheEntry>, b: ReadonlyMap<string, CacheEntry>): boolean {
   if (a.size !== b.size) return false
   for (const [id, entry] of b) {
     const other = a.get(id)
-    if (!other || other.key !== entry.key || !sameFiles(other.files, entry.files)) return false
+    if (other === entry) continue
+    if (!other || other.key !== entry.key || other.names.length !== entry.names.length || !other.names.every((name, i) => name === entry.names[i])) return false
+    // bytes, so that two statuses not recorded (NaN) are the same
+    if (!Buffer.from(other.statuses.buffer, other.statuses.byteOffset, other.statuses.byteLength).equals(Buffer.from(entry.statuses.buffer, entry.statuses.byteOffset, entry.statuses.byteLength))) return false
   }
   return true
 }
@@ -303,7 +330,7 @@ function sameFiles(a: readonly FileRecord[], b: readonly FileRecord[]): boolean 
   for (let i = 0; i < a.length; i++) {
     const [file, hash, status, object] = a[i] as FileRecord
     const [otherFile, otherHash, otherStatus, otherObject] = b[i] as FileRecord
-    if (file !== otherFile || hash !== otherHash || object !== otherObject || !(status ? sameStatus(otherStatus ?? undefined, status) : !otherStatus)) return false
+    if (file !== otherFile || hash !== otherHash || object !== otherObject || !(status ? sameStatus(otherStatus, status) : !otherStatus)) return false
   }
   return true
 }
@@ -324,14 +351,71 @@ function sameRun(a: RunRecord | undefined, b: RunRecord | undefined): boolean {
   return a.inputs === b.inputs && a.apps === b.apps && sameFiles(a.files, b.files)
 }
 
+/**
+ * The memo as stored: JSON, with every file's status in one block of 64-bit
+ * numbers (base64), the apps' files first, in order, then the run's: JSON
+ * spends more time on such numbers than on all the rest.
+ */
 interface StoredCache {
   format: number
   outDir: string
-  apps: Record<string, CacheEntry>
-  run?: RunRecord
+  /** Each app: id, key, then its files' paths and digests (CacheEntry.names). */
+  apps: string[][]
+  /** The run: its files' paths, digests and objects (FileRecord without the status). */
+  run?: { inputs: string; apps: number; files: Array<[string, string, string?]> }
+  statuses: string
 }
 
-const FORMAT = 5
+const FORMAT = 6
+
+function encodeMemo(outDir: string, entries: ReadonlyMap<string, CacheEntry>, run: RunRecord | undefined): StoredCache {
+  let count = 0
+  for (const entry of entries.values()) count += entry.statuses.length
+  const statuses = new Float64Array(count + 4 * (run?.files.length ?? 0)).fill(NaN)
+  let at = 0
+  const apps: string[][] = []
+  for (const [id, entry] of entries) {
+    apps.push([id, entry.key, ...entry.names])
+    statuses.set(entry.statuses, at)
+    at += entry.statuses.length
+  }
+  const runFiles = (run?.files ?? []).map(([file, hash, status, object]): [string, string, string?] => {
+    setStatus(statuses, at, status)
+    at += 4
+    return object === undefined ? [file, hash] : [file, hash, object]
+  })
+  return {
+    format: FORMAT,
+    outDir,
+    apps,
+    ...(run ? { run: { inputs: run.inputs, apps: run.apps, files: runFiles } } : {}),
+    statuses: Buffer.from(statuses.buffer).toString('base64'),
+  }
+}
+
+/** The memo read back; undefined when it does not hold together (then it is an empty one). */
+function decodeMemo(stored: StoredCache): { entries: Map<string, CacheEntry>; run?: RunRecord } | undefined {
+  const bytes = Buffer.from(stored.statuses, 'base64')
+  // copied: a Float64Array needs its bytes aligned
+  const statuses = new Float64Array(bytes.length >> 3)
+  new Uint8Array(statuses.buffer).set(bytes.subarray(0, statuses.length << 3))
+  const entries = new Map<string, CacheEntry>()
+  let at = 0
+  for (const [id, key, ...names] of stored.apps) {
+    if (typeof id !== 'string' || typeof key !== 'string' || names.length % 2 !== 0) return undefined
+    entries.set(id, { key, names, statuses: statuses.subarray(at, (at += 2 * names.length)) })
+  }
+  let run: RunRecord | undefined
+  if (stored.run) {
+    const files = stored.run.files.map(([file, hash, object]): FileRecord => {
+      const status = Number.isNaN(statuses[at]) ? undefined : (Array.from(statuses.subarray(at, at + 4)) as Status)
+      at += 4
+      return [file, hash, status, object]
+    })
+    run = { inputs: stored.run.inputs, apps: stored.run.apps, files }
+  }
+  return at === statuses.length ? { entries, run } : undefined
+}
 
 /** How old a file's last change must be before its status stands for its content (well above any file system's clock resolution). */
 const STAT_SETTLE_MS = 2000
@@ -352,9 +436,19 @@ function fileStatus(file: string): Status | undefined {
   return [stat.size, stat.ino, stat.mtimeMs, stat.ctimeMs]
 }
 
-/** Whether a file's status is the recorded one. */
-function sameStatus(status: Status | undefined, recorded: Status | null | undefined): boolean {
-  return !!status && !!recorded && status[0] === recorded[0] && status[1] === recorded[1] && status[2] === recorded[2] && status[3] === recorded[3]
+/** Whether a file's status is the recorded one: a Status, or four numbers of `statuses` from `at` (NaN: none recorded). */
+function sameStatus(status: Status | undefined, recorded: Status | Float64Array | undefined, at = 0): boolean {
+  return !!status && !!recorded && status[0] === recorded[at] && status[1] === recorded[at + 1] && status[2] === recorded[at + 2] && status[3] === recorded[at + 3]
+}
+
+/** Whether a file has the status recorded in `statuses` from `at`. */
+function hasStatus(file: string, statuses: Float64Array, at: number): boolean {
+  return sameStatus(fileStatus(file), statuses, at)
+}
+
+function setStatus(statuses: Float64Array, at: number, status: Status | undefined): void {
+  if (status) statuses.set(status, at)
+  else statuses.fill(NaN, at, at + 4)
 }
 
 function settled(status: Status): boolean {

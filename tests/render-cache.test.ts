@@ -31,6 +31,34 @@ async function fresh(dir: string) {
 /** The memo files in a cache folder (the code cache, code-cache.ts, keeps its files in code/ beside them). */
 const memoFiles = (cacheDir: string) => readdirSync(cacheDir).filter((file) => file.endsWith('.json'))
 
+interface MemoFile {
+  name: string
+  hash: string
+  /** size, inode, mtime, ctime; undefined when not recorded. */
+  status?: number[]
+}
+
+/** A memo file read back (render-cache.ts's format): each app's files, and the run's, with their statuses. */
+function readMemo(file: string): { apps: Map<string, MemoFile[]>; run?: Array<MemoFile & { object?: string }> } {
+  const stored = JSON.parse(readFileSync(file, 'utf8')) as { apps: string[][]; run?: { files: Array<[string, string, string?]> }; statuses: string }
+  const bytes = Buffer.from(stored.statuses, 'base64')
+  let at = 0
+  const status = () => {
+    const numbers = [0, 1, 2, 3].map((i) => bytes.readDoubleLE(at + 8 * i))
+    at += 32
+    return numbers.every(Number.isNaN) ? undefined : numbers
+  }
+  const apps = new Map<string, MemoFile[]>()
+  for (const [id, , ...names] of stored.apps) {
+    const files: MemoFile[] = []
+    for (let i = 0; i < names.length; i += 2) files.push({ name: names[i] as string, hash: names[i + 1] as string, status: status() })
+    apps.set(id as string, files)
+  }
+  const run = stored.run?.files.map(([name, hash, object]) => ({ name, hash, status: status(), object }))
+  assert.is(at, bytes.length, 'a status for every file')
+  return { apps, run }
+}
+
 const written = (stdout: string) => Number(/ (\d+) written/.exec(stdout)?.[1])
 
 Memo('records every app with the hashes of its files, outside the output folder', async () => {
@@ -41,10 +69,10 @@ Memo('records every app with the hashes of its files, outside the output folder'
     const [file, ...more] = memoFiles(cache)
     assert.ok(file, 'one memo file')
     assert.equal(more, [])
-    const memo = JSON.parse(readFileSync(path.join(cache, file as string), 'utf8')) as { apps: Record<string, { files: Array<[string, string]> }> }
-    assert.equal(Object.keys(memo.apps).sort(), ['cert-issuers', 'cert-manager', 'cluster-base', 'homepage', 'toolbox', 'traefik', 'whoami'])
-    for (const [id, entry] of Object.entries(memo.apps)) {
-      for (const [name, hash] of entry.files) {
+    const memo = readMemo(path.join(cache, file as string))
+    assert.equal([...memo.apps.keys()].sort(), ['cert-issuers', 'cert-manager', 'cluster-base', 'homepage', 'toolbox', 'traefik', 'whoami'])
+    for (const [id, files] of memo.apps) {
+      for (const { name, hash } of files) {
         const bytes = readFileSync(path.join(dir, 'out', 'apps', id, name))
         assert.is(createHash('sha256').update(bytes).digest('base64url').slice(0, 22), hash, `${id}/${name}`)
       }
@@ -60,7 +88,7 @@ Memo('render --check records only the apps whose files the folder already holds 
   const dir = copyExample()
   const cache = tempDir()
   // no memo file at all is a memo of no apps
-  const memoApps = () => memoFiles(cache).flatMap((file) => Object.keys((JSON.parse(readFileSync(path.join(cache, file), 'utf8')) as { apps: object }).apps)).sort()
+  const memoApps = () => memoFiles(cache).flatMap((file) => [...readMemo(path.join(cache, file)).apps.keys()]).sort()
   try {
     const check = () => runCli(['render', '--check', '--out', 'out'], { cwd: dir, env: { HOMELAB_CACHE_DIR: cache } })
     assert.is((await check()).code, 3, 'an empty folder differs')
@@ -124,10 +152,7 @@ Memo('settled files are known by their status; a same-size edit with the old mti
   try {
     await render(dir, cache)
     const memoFile = path.join(cache, memoFiles(cache)[0] as string)
-    const statuses = () => {
-      const memo = JSON.parse(readFileSync(memoFile, 'utf8')) as { apps: Record<string, { files: Array<[string, string, unknown?]> }> }
-      return Object.values(memo.apps).flatMap((entry) => entry.files.map((file) => file[2]))
-    }
+    const statuses = () => [...readMemo(memoFile).apps.values()].flatMap((files) => files.map((file) => file.status))
     // just written: too fresh to stand for its content
     assert.ok(statuses().every((status) => status === undefined), 'no status recorded for files changed moments ago')
     await new Promise((resolve) => setTimeout(resolve, 2200))
@@ -198,9 +223,9 @@ Memo('a config change keeps the Flux files it generates again; it writes those t
     await new Promise((resolve) => setTimeout(resolve, 2200))
     await render(dir, cache)
     const memoFile = path.join(cache, memoFiles(cache)[0] as string)
+    assert.is(readMemo(memoFile).run?.filter((file) => file.object !== undefined).length, 6, 'the Kustomizations recorded with their objects')
     const memo = JSON.parse(readFileSync(memoFile, 'utf8')) as { run: { files: unknown[][] } }
-    assert.ok(memo.run.files.filter((record) => record.length === 4).length >= 5, 'the Kustomizations recorded with their objects')
-    for (const record of memo.run.files) record.splice(3)
+    for (const record of memo.run.files) record.splice(2)
     writeFileSync(memoFile, JSON.stringify(memo))
     writeFileSync(config, readFileSync(config, 'utf8').replace('memory: 48Mi', 'memory: 64Mi'))
     const byBytes = await renderTold(dir, cache)
