@@ -21,8 +21,16 @@ export function toManifestYaml(value: unknown): string {
 
 /** The Flux Kustomization that reconciles one app's folder. */
 export function appKustomization(app: ResolvedApp, fluxApps: ReadonlySet<string>): object {
-  const dependsOn = app.dependsOn.filter((id) => fluxApps.has(id)).map((name) => ({ name }))
-  return kustomizationObject(app.id, `./apps/${app.id}`, app.kustomization, dependsOn)
+  return appKustomizationOf(app, fluxDependencies(app, fluxApps))
+}
+
+/** The apps an app's Kustomization waits for: those of its dependencies that Flux reconciles. */
+function fluxDependencies(app: ResolvedApp, fluxApps: ReadonlySet<string>): string[] {
+  return app.dependsOn.filter((id) => fluxApps.has(id))
+}
+
+function appKustomizationOf(app: ResolvedApp, dependsOn: readonly string[]): object {
+  return kustomizationObject(app.id, `./apps/${app.id}`, app.kustomization, dependsOn.map((name) => ({ name })))
 }
 
 function kustomizationObject(name: string, path: string, fields: KustomizationFields, dependsOn: Array<{ name: string }>): object {
@@ -49,11 +57,12 @@ export function kustomizeFile(resources: readonly string[]): string {
 
 /**
  * Called with each app's Flux Kustomization file (path like the plan's) and
- * the JSON of the object it holds, which alone decides the file's bytes:
- * true when the output folder already holds that file as it would be written
- * (known from the render memo), which leaves it out.
+ * the JSON of what alone decides its bytes (the app's id, Kustomization
+ * settings and Flux dependencies): true when the output folder already holds
+ * that file as it would be written (known from the render memo), which
+ * leaves it out.
  */
-export type KeepFluxFile = (file: string, object: string) => boolean
+export type KeepFluxFile = (file: string, inputs: string) => boolean
 
 /**
  * The app of apps: `apps/flux/` with one Kustomization per app that Flux
@@ -68,10 +77,10 @@ export function fluxFiles(config: ResolvedConfig, keep?: KeepFluxFile): Map<stri
   for (const app of [...fluxApps].sort((a, b) => compare(a.id, b.id))) {
     const file = `${app.id}.yaml`
     resources.push(file)
-    const object = appKustomization(app, fluxIds)
-    // emitting YAML costs several times the JSON: a re-render after one app changed keeps the other files
-    if (keep?.(`${FLUX_APPS_DIR}/${file}`, JSON.stringify(object))) continue
-    files.set(`${FLUX_APPS_DIR}/${file}`, GENERATED_HEADER + toManifestYaml(object))
+    const dependsOn = fluxDependencies(app, fluxIds)
+    // building and emitting the object costs several times this JSON: a re-render after one app changed keeps the other files
+    if (keep?.(`${FLUX_APPS_DIR}/${file}`, JSON.stringify([app.id, app.kustomization, dependsOn]))) continue
+    files.set(`${FLUX_APPS_DIR}/${file}`, GENERATED_HEADER + toManifestYaml(appKustomizationOf(app, dependsOn)))
   }
   files.set(`${FLUX_APPS_DIR}/kustomization.yaml`, kustomizeFile(resources))
 

@@ -193,14 +193,14 @@ export class RenderCache {
 
   /**
    * Whether the output folder holds an app's Flux Kustomization file (path
-   * under the output folder) as it would be written from `object` (its JSON):
-   * the last recorded run wrote it from the same object with the same code,
-   * and it still has the status recorded then, so it is known without
-   * generating it or reading it. Kept files are recorded as they are.
+   * under the output folder) as it would be written from `inputs` (JSON, see
+   * KeepFluxFile): the last recorded run wrote it from the same inputs with
+   * the same code, and it still has the status recorded then, so it is known
+   * without generating it or reading it. Kept files are recorded as they are.
    */
-  keepFluxFile(file: string, object: string): boolean {
+  keepFluxFile(file: string, inputs: string): boolean {
     if (!this.began) throw new Error('RenderCache.begin() comes before keepFluxFile()')
-    const source = digest(`${this.code}\0${object}`)
+    const source = digest(`${this.code}\0${inputs}`)
     this.fluxObjects.set(file, source)
     const record = this.recorded(file)
     if (!record || record[3] !== source || !sameStatus(fileStatus(`${this.outDir}/${file}`), record[2])) return false
