@@ -125,6 +125,19 @@ function resolvePlain(text: string): unknown {
   return text
 }
 
+/** Whether plain keys read so far are strings, by key: a config repeats the same few hundred keys thousands of times. */
+const stringKeys = new Map<string, boolean>()
+
+function isStringKey(key: string): boolean {
+  let known = stringKeys.get(key)
+  if (known === undefined) {
+    // bounded, for a long `render --watch`
+    if (stringKeys.size >= 10_000) stringKeys.clear()
+    stringKeys.set(key, (known = typeof resolvePlain(key) === 'string'))
+  }
+  return known
+}
+
 /** A letter or `_`: what a plain key starts with here. */
 function isKeyStart(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f
@@ -181,6 +194,8 @@ class QuickReader {
   private root: QuickDocument = { value: {}, line: 0 }
   private line = 0
   private lineEnd = 0
+  /** Where the key key() read last ends (its colon). */
+  private keyEnd = 0
 
   constructor(
     private readonly text: string,
@@ -278,24 +293,24 @@ class QuickReader {
       return
     }
     const key = this.key(pos)
-    if (key) {
+    if (key !== undefined) {
       const map = this.open('map', col).value as Record<string, unknown>
-      if (Object.hasOwn(map, key.value)) throw UNSURE // a duplicate key: the library says where
-      map[key.value] = null
-      let next = key.end + 1
+      if (Object.hasOwn(map, key)) throw UNSURE // a duplicate key: the library says where
+      map[key] = null
+      let next = this.keyEnd + 1
       while (next < end && text.charCodeAt(next) === SPACE) next++
       if (next === end || text.charCodeAt(next) === HASH) {
-        this.pending = { kind: 'key', col, target: map, key: key.value }
+        this.pending = { kind: 'key', col, target: map, key }
         return
       }
-      map[key.value] = this.scalar(next, col, { target: map, key: key.value })
+      map[key] = this.scalar(next, col, map, key)
       return
     }
     // a scalar alone on its line, or after a dash: only the latter is read here
     if (dash === undefined) throw UNSURE
     const slot = this.pending as Pending
     this.pending = undefined
-    assign(slot, this.scalar(pos, dash, slot))
+    assign(slot, this.scalar(pos, dash, slot.target, slot.key))
   }
 
   /** The collection whose entry starts at `col`: a new one as the value of a pending key or dash, or an open one. */
@@ -328,8 +343,8 @@ class QuickReader {
     return top
   }
 
-  /** A mapping key at `pos` followed by `:` and a space or the line's end; undefined when the line holds no key there. */
-  private key(pos: number): { value: string; end: number } | undefined {
+  /** A mapping key at `pos` followed by `:` and a space or the line's end (at keyEnd); undefined when the line holds no key there. */
+  private key(pos: number): string | undefined {
     const text = this.text
     const end = this.lineEnd
     const first = text.charCodeAt(pos)
@@ -346,12 +361,13 @@ class QuickReader {
     // not followed by `: `: a scalar, not a key
     if (text.charCodeAt(colon) !== COLON || (colon + 1 < end && text.charCodeAt(colon + 1) !== SPACE)) return undefined
     // keys that are not strings, and the one a plain object cannot hold
-    if ((!quoted && typeof resolvePlain(value) !== 'string') || value === '__proto__') throw UNSURE
-    return { value, end: colon }
+    if ((!quoted && !isStringKey(value)) || value === '__proto__') throw UNSURE
+    this.keyEnd = colon
+    return value
   }
 
   /** The scalar at `pos` to the end of its line (a trailing comment allowed); `parent` is the column of its key or dash. */
-  private scalar(pos: number, parent: number, slot: Slot): unknown {
+  private scalar(pos: number, parent: number, target: Collection, key: string | number): unknown {
     const text = this.text
     const end = this.lineEnd
     const first = text.charCodeAt(pos)
@@ -367,7 +383,7 @@ class QuickReader {
       if (next < end && text.charCodeAt(next) !== SPACE) throw UNSURE // an indentation indicator, or not a header
       this.restIsComment(next)
       const chomp = indicator === DASH ? 'strip' : indicator === 0x2b ? 'keep' : 'clip'
-      this.block = { ...slot, parent, indent: undefined, literal: first === 0x7c, chomp, lines: [] }
+      this.block = { target, key, parent, indent: undefined, literal: first === 0x7c, chomp, lines: [] }
       return null
     }
     if (first === 0x7b /* { */ || first === 0x5b /* [ */) {
