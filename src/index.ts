@@ -79,8 +79,8 @@ export async function renderHomelab(configPath: string, options: RenderHomelabOp
   }
   onStep?.(`kept apps as rendered before (${reused.size})`)
   const kept = new Set<string>()
-  const keepFlux = cache && ((file: string, object: string) => {
-    if (!cache.keepFluxFile(file, object)) return false
+  const keepFlux = cache && ((file: string, inputs: string) => {
+    if (!cache.keepFluxFile(file, inputs)) return false
     kept.add(file)
     return true
   })

@@ -37,7 +37,9 @@ import type { Template, TemplateLibrary } from './templates/load-templates.js'
  * the recorded files with their recorded statuses, would change nothing: it
  * is known without reading the config (unchangedRender). A render with other
  * inputs still knows, from their digests and statuses, which of the files it
- * generates outside app folders the folder already holds (keepGenerated).
+ * generates outside app folders the folder already holds (keepGenerated); an
+ * app's Flux Kustomization file, from the digest of what it is generated
+ * from, before generating it (keepFluxFile).
  *
  * The memo lives in the user's cache folder (HOMELAB_CACHE_DIR, else
  * $XDG_CACHE_HOME/homelab, else ~/.cache/homelab), one file per output folder,
@@ -55,8 +57,8 @@ export class RenderCache {
   private run?: { inputs: string; apps: number; files: ReadonlyArray<readonly [string, FileContent]> }
   /** Files outside app folders this render generated that the output folder holds as the last run left them (keepGenerated, keepFluxFile). */
   private readonly keptGenerated = new Map<string, FileRecord>()
-  /** The digest of each app's Flux Kustomization object this render generated (keepFluxFile), by file. */
-  private readonly fluxObjects = new Map<string, string>()
+  /** The digest of the code and the inputs of each app's Flux Kustomization file this render generated (keepFluxFile), by file. */
+  private readonly fluxInputs = new Map<string, string>()
   /** The stored run's files, by path (keepGenerated, keepFluxFile). */
   private recordedFiles?: Map<string, FileRecord>
   /** homelab's code (codeFingerprint), once begun: what turns a Flux Kustomization object into bytes. */
@@ -184,9 +186,9 @@ export class RenderCache {
       const record = this.recorded(file)
       if (!record || !sameStatus(fileStatus(`${this.outDir}/${file}`), record[2]) || digest(content) !== record[1]) continue
       kept.add(file)
-      // a Kustomization kept by its bytes now records the object it is generated from (by other code, say, before)
-      const object = this.fluxObjects.get(file)
-      this.keptGenerated.set(file, object === undefined || object === record[3] ? record : [file, record[1], record[2], object])
+      // a Kustomization kept by its bytes now records the inputs it is generated from (by other code, say, before)
+      const inputs = this.fluxInputs.get(file)
+      this.keptGenerated.set(file, inputs === undefined || inputs === record[3] ? record : [file, record[1], record[2], inputs])
     }
     return kept
   }
@@ -201,7 +203,7 @@ export class RenderCache {
   keepFluxFile(file: string, inputs: string): boolean {
     if (!this.began) throw new Error('RenderCache.begin() comes before keepFluxFile()')
     const source = digest(`${this.code}\0${inputs}`)
-    this.fluxObjects.set(file, source)
+    this.fluxInputs.set(file, source)
     const record = this.recorded(file)
     if (!record || record[3] !== source || !sameStatus(fileStatus(`${this.outDir}/${file}`), record[2])) return false
     this.keptGenerated.set(file, record)
@@ -252,7 +254,7 @@ export class RenderCache {
     const run: RunRecord | undefined = this.run && {
       inputs: this.run.inputs,
       apps: this.run.apps,
-      files: [...this.run.files.map(([file, content]) => fileRecord(file, digest(content), this.fluxObjects.get(file))), ...this.keptGenerated.values()].sort((a, b) => compare(a[0], b[0])),
+      files: [...this.run.files.map(([file, content]) => fileRecord(file, digest(content), this.fluxInputs.get(file))), ...this.keptGenerated.values()].sort((a, b) => compare(a[0], b[0])),
     }
     if (options.written) {
       const settledStatus = (file: string) => {
@@ -289,15 +291,15 @@ export class RenderCache {
 }
 
 /**
- * A file: its path (inside its app's folder, or under the output folder), the
- * digest of its bytes, its status once settled (stored as null when not), and
- * for an app's Flux Kustomization file the digest of the code and the object
- * it was generated from (keepFluxFile).
+ * A file outside app folders: its path under the output folder, the digest of
+ * its bytes, its status once settled, and for an app's Flux Kustomization
+ * file the digest of the code and the inputs it was generated from
+ * (keepFluxFile).
  */
 type FileRecord = [string, string, (Status | undefined)?, string?]
 
-function fileRecord(file: string, hash: string, object: string | undefined): FileRecord {
-  return object === undefined ? [file, hash] : [file, hash, undefined, object]
+function fileRecord(file: string, hash: string, inputs: string | undefined): FileRecord {
+  return inputs === undefined ? [file, hash] : [file, hash, undefined, inputs]
 }
 
 /**
@@ -328,9 +330,9 @@ function sameEntries(a: ReadonlyMap<string, CacheEntry>, b: ReadonlyMap<string, 
 function sameFiles(a: readonly FileRecord[], b: readonly FileRecord[]): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) {
-    const [file, hash, status, object] = a[i] as FileRecord
-    const [otherFile, otherHash, otherStatus, otherObject] = b[i] as FileRecord
-    if (file !== otherFile || hash !== otherHash || object !== otherObject || !(status ? sameStatus(otherStatus, status) : !otherStatus)) return false
+    const [file, hash, status, inputs] = a[i] as FileRecord
+    const [otherFile, otherHash, otherStatus, otherInputs] = b[i] as FileRecord
+    if (file !== otherFile || hash !== otherHash || inputs !== otherInputs || !(status ? sameStatus(otherStatus, status) : !otherStatus)) return false
   }
   return true
 }
@@ -361,7 +363,7 @@ interface StoredCache {
   outDir: string
   /** Each app: id, key, then its files' paths and digests (CacheEntry.names). */
   apps: string[][]
-  /** The run: its files' paths, digests and objects (FileRecord without the status). */
+  /** The run: its files' paths, digests and Flux inputs (FileRecord without the status). */
   run?: { inputs: string; apps: number; files: Array<[string, string, string?]> }
   statuses: string
 }
@@ -379,10 +381,10 @@ function encodeMemo(outDir: string, entries: ReadonlyMap<string, CacheEntry>, ru
     statuses.set(entry.statuses, at)
     at += entry.statuses.length
   }
-  const runFiles = (run?.files ?? []).map(([file, hash, status, object]): [string, string, string?] => {
+  const runFiles = (run?.files ?? []).map(([file, hash, status, inputs]): [string, string, string?] => {
     setStatus(statuses, at, status)
     at += 4
-    return object === undefined ? [file, hash] : [file, hash, object]
+    return inputs === undefined ? [file, hash] : [file, hash, inputs]
   })
   return {
     format: FORMAT,
@@ -407,10 +409,10 @@ function decodeMemo(stored: StoredCache): { entries: Map<string, CacheEntry>; ru
   }
   let run: RunRecord | undefined
   if (stored.run) {
-    const files = stored.run.files.map(([file, hash, object]): FileRecord => {
+    const files = stored.run.files.map(([file, hash, inputs]): FileRecord => {
       const status = Number.isNaN(statuses[at]) ? undefined : (Array.from(statuses.subarray(at, at + 4)) as Status)
       at += 4
-      return [file, hash, status, object]
+      return [file, hash, status, inputs]
     })
     run = { inputs: stored.run.inputs, apps: stored.run.apps, files }
   }
