@@ -146,9 +146,9 @@ function isKeyStart(c: number): boolean {
 /**
  * Characters of a plain key, `[A-Za-z0-9_./-]` (enough for Kubernetes field
  * names, labels and annotations, and config keys), from `lastIndex` on
- * (sticky): where the run of them ends. The scans of a line go through regular expressions, which V8 runs
- * as machine code from the first call: a loop over characters runs in its
- * interpreter for most of a one-shot read.
+ * (sticky): where the run of them ends. The scans of a line go through
+ * regular expressions, which V8 runs as machine code from the first calls: a
+ * loop over characters runs in its interpreter for most of a one-shot read.
  */
 const KEY_CHARS = /[A-Za-z0-9_./-]*/y
 /** Spaces from `lastIndex` on: a line's indentation. */
