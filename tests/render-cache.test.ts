@@ -373,6 +373,26 @@ Memo('a damaged memo is ignored', async () => {
     writeFileSync(path.join(dir, 'out', 'apps', 'toolbox', 'deployment.yaml'), 'stale\n')
     await render(dir, cache)
     assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
+
+    // JSON that does not hold together: statuses cut short, a file without its digest, rows that are not rows
+    await new Promise((resolve) => setTimeout(resolve, 2200))
+    await render(dir, cache)
+    const memoFile = path.join(cache, memoFiles(cache)[0] as string)
+    const good = JSON.parse(readFileSync(memoFile, 'utf8')) as { apps: unknown[][]; statuses: string }
+    const damaged = [
+      { ...good, statuses: good.statuses.slice(0, good.statuses.length / 2) },
+      { ...good, apps: good.apps.map((row, i) => (i === 0 ? row.slice(0, -1) : row)) },
+      { ...good, apps: [7, ...good.apps] },
+      { ...good, statuses: undefined },
+    ]
+    for (const memo of damaged) {
+      writeFileSync(memoFile, JSON.stringify(memo))
+      writeFileSync(path.join(dir, 'out', 'apps', 'toolbox', 'deployment.yaml'), 'stale\n')
+      const told = await renderTold(dir, cache)
+      assert.is(told.code, 0, told.stderr)
+      assert.match(told.stderr, /kept apps as rendered before \(0\)/, 'nothing kept by a memo that does not hold together')
+      assert.equal(readTree(path.join(dir, 'out')), await fresh(dir))
+    }
   } finally {
     removeDir(dir)
     removeDir(cache)
