@@ -1,4 +1,4 @@
-import { createHash, hash } from 'node:crypto'
+import { createHash, hash as oneShotHash } from 'node:crypto'
 import { lstatSync, readFileSync, readdirSync } from 'node:fs'
 import type { Dirent } from 'node:fs'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
@@ -112,7 +112,7 @@ export class RenderCache {
       const count = entry.names.length / 2
       for (let i = 0; i < count; i++) {
         const file = entry.names[2 * i] as string
-        if (!hasStatus(folder + file, entry.statuses, 4 * i)) return undefined
+        if (!sameStatus(fileStatus(folder + file), entry.statuses, 4 * i)) return undefined
         if (file.includes('/')) addFolders(`${APPS_DIR}/${id}/${file}`, `${APPS_DIR}/${id}`)
       }
       files += count
@@ -443,11 +443,6 @@ function sameStatus(status: Status | undefined, recorded: Status | Float64Array 
   return !!status && !!recorded && status[0] === recorded[at] && status[1] === recorded[at + 1] && status[2] === recorded[at + 2] && status[3] === recorded[at + 3]
 }
 
-/** Whether a file has the status recorded in `statuses` from `at`. */
-function hasStatus(file: string, statuses: Float64Array, at: number): boolean {
-  return sameStatus(fileStatus(file), statuses, at)
-}
-
 function setStatus(statuses: Float64Array, at: number, status: Status | undefined): void {
   if (status) statuses.set(status, at)
   else statuses.fill(NaN, at, at + 4)
@@ -496,7 +491,7 @@ export async function renderInputs(configPath: string): Promise<string | undefin
 }
 
 function sha256(data: FileContent | string): string {
-  return hash('sha256', data, 'hex')
+  return oneShotHash('sha256', data, 'hex')
 }
 
 /**
@@ -506,7 +501,7 @@ function sha256(data: FileContent | string): string {
  */
 function digest(data: FileContent | string): string {
   // the one-shot hash: several times cheaper than a Hash object for the small files of a render
-  return hash('sha256', data, 'base64url').slice(0, 22)
+  return oneShotHash('sha256', data, 'base64url').slice(0, 22)
 }
 
 function fluxContext(config: ResolvedConfig): object {

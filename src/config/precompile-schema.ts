@@ -10,10 +10,11 @@ import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { JSON_SCHEMA_DRAFT7, STATIC_VALIDATORS, TEMPLATE_META_SCHEMA, createAjv } from './schema-check.js'
+import { JSON_SCHEMA_DRAFT7, TEMPLATE_META_SCHEMA, createAjv } from './schema-check.js'
 
-/** In dist/config/, beside load-config.js, which imports it (and the bundle holds it, bundle.ts). */
-export const PRECOMPILED_VALIDATOR = new URL('./config-validator.cjs', import.meta.url)
+/** In dist/config/, beside load-config.js and schema-check.js, which import them (and the bundle holds them, bundle.ts). */
+const PRECOMPILED_VALIDATOR = new URL('./config-validator.cjs', import.meta.url)
+const STATIC_VALIDATORS = new URL('./static-validators.cjs', import.meta.url)
 
 /** sha256 of the schema text: what a precompiled validator must match. */
 export function schemaHash(text: string): string {

@@ -37,9 +37,6 @@ export const TEMPLATE_META_SCHEMA = {
 /** The JSON Schema meta-schema ajv checks schemas against by default. */
 export const JSON_SCHEMA_DRAFT7 = 'http://json-schema.org/draft-07/schema'
 
-/** Validators of schemas that never change, compiled at build time (precompile-schema.ts) into dist/config/, and bundled from there (bundle.ts). */
-export const STATIC_VALIDATORS = new URL('./static-validators.cjs', import.meta.url)
-
 export interface StaticValidators {
   /** template.yaml against TEMPLATE_META_SCHEMA. */
   templateMeta: ValidateFunction
@@ -53,7 +50,7 @@ let statics: StaticValidators | undefined
 export async function staticValidators(): Promise<StaticValidators> {
   if (!statics) {
     try {
-      // inside the bundle, so V8's code cache keeps it compiled
+      // compiled at build time (precompile-schema.ts) and inside the bundle, so V8's code cache keeps it compiled
       statics = (await import('./static-validators.cjs')).default
     } catch {
       const ajv = await createAjv()
